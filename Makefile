@@ -1,0 +1,60 @@
+# VanKit: `make run` serves the van app on http://127.0.0.1:5000 ; `make test` runs every test.
+# Both set up what is missing first (system packages, .venv, the package) and are idempotent.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PIN    ?= 1234
+export VANAPP_DATA_DIR ?= $(CURDIR)/instance
+export VANAPP_MEDIA_DIR ?= $(CURDIR)/media
+
+# Debian/Ubuntu packages: libVLC to play, Chromium for browser tests, PostgreSQL for hub tests,
+# zbar to read QR codes in tests, fonts so Devanagari renders in screenshots.
+RUN_PACKAGES  := libvlc5 vlc-plugin-base
+TEST_PACKAGES := chromium postgresql zbar-tools libzbar0 fonts-noto-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup system-run system-test venv sample clean help
+
+help:
+	@echo "make run   - set up and serve the van app on http://$(HOST):$(PORT)/ (crew PIN $(PIN) on first run)"
+	@echo "make test  - set up and run the whole test suite"
+
+run: system-run venv sample
+	$(BIN)/vanapp serve --host $(HOST) --port $(PORT)
+
+test: system-run system-test venv
+	VANAPP_DATA_DIR= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: system-run system-test venv
+
+system-run:
+	@missing=""; for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; fi
+
+system-test:
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Load the sample content: database, crew PIN (only if none is set), media, games, tours.
+sample: venv
+	$(BIN)/vanapp init --default-pin $(PIN)
+	$(BIN)/vanapp media scan
+	$(BIN)/vanapp games load
+	$(BIN)/vanapp schedule import schedules/*.yaml schedules/*.csv
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache *.egg-info

@@ -1,0 +1,121 @@
+"""Fixtures: an app over a temp-file database, a logged-in crew client, a real server, real Chromium."""
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+# Tests drive real libVLC with its dummy outputs: no screen, no sound card in CI.
+os.environ.setdefault("VANAPP_VLC_ARGS", "--vout=dummy --aout=dummy")
+os.environ.pop("VANAPP_DATABASE_URL", None)
+
+from vanapp import create_app, db as database  # noqa: E402
+from vanapp.models import db  # noqa: E402
+
+from .support.server import ROOT, ServerProcess  # noqa: E402
+from .support.postgres import pg_server, pg_url, pg_fresh_url, pg_migrated_url  # noqa: E402,F401
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("VANAPP_CHROMIUM", "/usr/bin/chromium")
+PIN = "2468"
+
+
+@pytest.fixture
+def media_dir(tmp_path):
+    """A private copy of the repository's media folder, safe to break."""
+    target = tmp_path / "media"
+    shutil.copytree(ROOT / "media", target)
+    return target
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
+                      "MEDIA_DIR": str(ROOT / "media"), "SCHEDULES_DIR": str(ROOT / "schedules")})
+    database.migrate()
+    from vanapp import security
+    with db.connection_context():
+        security.set_pin(PIN)
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        yield app
+        if not db.is_closed():
+            db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_from(html: bytes | str) -> str:
+    text = html.decode() if isinstance(html, bytes) else html
+    return re.search(r'name="csrf-token" content="([^"]+)"', text).group(1)
+
+
+@pytest.fixture
+def crew(client):
+    """A test client logged in with the crew PIN; `crew.csrf` is its CSRF token."""
+    page = client.get("/login")
+    client.post("/login", data={"pin": PIN, "csrf_token": csrf_from(page.data)})
+    # `app` keeps one app context (and so one `g`) across requests: drop the token Flask-WTF
+    # cached there before login cleared the session, or the new session never gets one.
+    from flask import g
+    g.pop("csrf_token", None)
+    client.csrf = csrf_from(client.get("/").data)
+    return client
+
+
+@pytest.fixture
+def cli(app):
+    """Run `vanapp ...` in-process against the test app."""
+    from flask.cli import ScriptInfo
+    from vanapp.cli import cli as group
+
+    runner = CliRunner()
+
+    def run(*args, **kwargs):
+        return runner.invoke(group, list(args), obj=ScriptInfo(create_app=lambda: app), **kwargs)
+    return run
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    """Start real `vanapp serve` processes; all are stopped at the end of the test."""
+    started = []
+
+    def start(name="van", env=None, args=("serve",), init=True):
+        data = tmp_path / name
+        srv = ServerProcess(data, env=env, args=args)
+        if init:
+            import subprocess
+            import sys
+            subprocess.run([sys.executable, "-m", "vanapp.cli", "init", "--pin", PIN],
+                           env=srv.env, check=True, capture_output=True, cwd=str(ROOT))
+        started.append(srv)
+        return srv.start()
+    yield start
+    for srv in started:
+        srv.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The distribution's Chromium, headless, through Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

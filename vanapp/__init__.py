@@ -1,0 +1,51 @@
+"""VanKit: the video van field kit. `create_app` is the only place that wires things together."""
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from . import config as config_module
+
+__version__ = "0.1.0"
+
+
+def _secret_key(data_dir: str) -> str:
+    """A session key kept in the data dir, made once, so logins survive a restart."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(config_module.from_environment())
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,      # uploads and sync batches are size-limited
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,                 # a console left open all evening still posts
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):  # VANAPP_SECRET_KEY unset: keep one in the data dir
+        app.config["SECRET_KEY"] = _secret_key(app.config["DATA_DIR"])
+
+    from . import db
+    db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
+    db.init_app(app)
+
+    from .web import extensions, i18n, errors
+    extensions.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from .web import blueprints
+    blueprints.register(app)
+    return app

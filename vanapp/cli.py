@@ -1,0 +1,124 @@
+"""The `vanapp` command: a Flask CLI group; each area adds its commands from its own module."""
+import importlib
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, ScriptInfo
+
+from . import create_app, db as database
+from .models import Setting, db
+
+AREA_MODULES = ["vanapp.tours.cli", "vanapp.media.cli", "vanapp.player.cli",
+                "vanapp.attendance.cli", "vanapp.games.cli", "vanapp.sync.cli", "vanapp.hub.cli",
+                "vanapp.hub.sync_cli"]
+
+
+def _make_app(*_args, **_kwargs):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+@click.version_option(package_name="vanapp")
+def cli():
+    """VanKit: the video van field kit."""
+
+
+def setup_logging(data_dir: str) -> None:
+    logs = Path(data_dir) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(logs / "vanapp.log", maxBytes=2_000_000,
+                                                   backupCount=5, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.addHandler(logging.StreamHandler(sys.stderr))
+    root.setLevel(logging.INFO)
+
+
+@cli.command("init")
+@click.option("--pin", help="Set the crew PIN (4 to 12 digits).")
+@click.option("--default-pin", help="Set this crew PIN only if none is set yet (used by `make run`).")
+@click.option("--van", "van_id", help="This van's id, e.g. van-03 (pairing with a hub sets it too).")
+def init_command(pin, default_pin, van_id):
+    """Create or upgrade the database and set the crew PIN."""
+    from . import security
+    applied = database.migrate()
+    click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
+    click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
+    with db.connection_context():
+        if pin is not None:
+            try:
+                security.set_pin(pin)
+            except security.PinError as exc:
+                raise click.BadParameter(str(exc), param_hint="--pin")
+            click.echo("crew PIN set")
+        if van_id:
+            with db.atomic():
+                Setting.put("van_id", van_id)
+            click.echo(f"van id: {van_id}")
+        if default_pin and not security.has_pin():
+            security.set_pin(default_pin)
+            click.echo(f"crew PIN set to {default_pin}: change it with `vanapp init --pin NNNN`")
+        if not security.has_pin():
+            click.echo("no crew PIN yet: run `vanapp init --pin NNNN`", err=True)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 to let phones on the hotspot join.")
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int)
+def serve_command(host, port, threads):
+    """Serve the app with waitress (never the Flask development server)."""
+    import waitress
+    app = current_app._get_current_object()
+    setup_logging(app.config["DATA_DIR"])
+    applied = database.migrate()
+    if applied:
+        click.echo("migrations applied: " + ", ".join(applied))
+    for hook in app.extensions.get("vanapp_start_hooks", []):
+        hook(app)
+    click.echo(f"VanKit ({app.config['MODE']}) on http://{host}:{port}/", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="vanapp",
+                   channel_timeout=60, connection_limit=1000)
+
+
+@cli.group("token")
+def token_group():
+    """API tokens for scripts."""
+
+
+@token_group.command("create")
+@click.argument("name")
+def token_create(name):
+    """Create a bearer token called NAME and print it (shown once)."""
+    from . import security
+    with db.connection_context():
+        click.echo(security.create_token(name))
+
+
+for _name in AREA_MODULES:
+    for _command in importlib.import_module(_name).commands:
+        cli.add_command(_command)
+
+
+def main():
+    """Entry point: a crew member sees a plain sentence, never a traceback (set VANAPP_DEBUG=1 for one)."""
+    import os
+    try:
+        cli.main(prog_name="vanapp")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for people at a terminal
+        if os.environ.get("VANAPP_DEBUG"):
+            raise
+        click.echo(f"vanapp: {exc.__class__.__name__}: {exc}", err=True)
+        click.echo("(run again with VANAPP_DEBUG=1 to see the details)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

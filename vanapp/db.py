@@ -1,0 +1,75 @@
+"""The database: open SQLite (WAL, foreign keys, synchronous=FULL) or PostgreSQL from a URL,
+hook connections to requests, and apply the numbered migrations."""
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import PostgresqlDatabase, SqliteDatabase
+from playhouse.migrations import Runner
+
+from .models import db
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    # FULL: a commit is on disk before it returns, so an acknowledged tap survives a power cut.
+    "synchronous": 2,
+    "busy_timeout": 10000,
+    "cache_size": -16000,
+}
+
+
+def open_database(url: str, data_dir: str):
+    """A peewee database for `url` (empty: SQLite in the data dir); not yet connected."""
+    if not url:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(str(Path(data_dir) / "vanapp.db"), pragmas=SQLITE_PRAGMAS,
+                              check_same_thread=False, timeout=10)
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)[1:] if parsed.netloc == "" else unquote(parsed.netloc + parsed.path)
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, timeout=10)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            parsed.path.lstrip("/"), user=unquote(parsed.username or "") or None,
+            password=unquote(parsed.password or "") or None, host=parsed.hostname or None,
+            port=parsed.port or 5432, prefer_psycopg3=True)
+    raise ValueError(f"VANAPP_DATABASE_URL: unsupported scheme {parsed.scheme!r} "
+                     "(use sqlite:///path or postgresql://user@host:port/db)")
+
+
+def bind(url: str, data_dir: str):
+    """Point the shared database proxy at the configured database."""
+    database = open_database(url, data_dir)
+    db.initialize(database)
+    return database
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations, each in its own transaction; return their names."""
+    with db.connection_context():
+        return Runner(db.obj, directory=str(MIGRATIONS_DIR)).up()
+
+
+def pending_migrations() -> list[str]:
+    with db.connection_context():
+        return [m.name for m in Runner(db.obj, directory=str(MIGRATIONS_DIR)).status()
+                if m.path and not m.applied]
+
+
+def init_app(app):
+    """Open a connection per request and close it after, as flaskr does."""
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,455 @@
+"""The live game engine: one live run per van, driven by the crew, answered by phones.
+
+The run is held in memory so that hundreds of phones can poll it without touching the
+database; every change that matters (a vote, a ring, a hand count, a state change) is committed
+to the database *before* it is acknowledged or shown, so a restarted server picks the run up
+where it was (`restore`). All changes go through one lock: that lock is also what decides which
+bell rang first. Polls take no lock: they read the last published version (immutable bytes).
+"""
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import time
+
+from ..ids import utcnow
+from ..models import GameBuzz, GameLive, GamePlayer, GameRun, GameVote, Screening, Setting, db
+from .content import get_game
+from .live import PLEDGE_QUESTION, LiveRun, Player
+from .store import connected, restore_live, save_live, write_result
+from .results import before_after, run_summary
+
+log = logging.getLogger(__name__)
+STATES = ("lobby", "question_open", "question_closed", "revealed", "finished")
+PHASES = ("", "before", "after")
+MAX_HANDS = 100_000
+ONLINE_SECONDS = 10
+
+
+class GameError(Exception):
+    """A refused action: HTTP status, machine code, message, the field at fault."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Published:
+    """One version of the public state, serialized once and shared by every poll."""
+    __slots__ = ("version", "phase_version", "full", "delta")
+
+    def __init__(self, version, phase_version, full, delta):
+        self.version, self.phase_version, self.full, self.delta = version, phase_version, full, delta
+
+
+class GameEngine:
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self.live: LiveRun | None = None
+        self._loaded = False
+        self._timer: threading.Thread | None = None
+        # Versions start at the clock so a phone polling across a server restart sees a change.
+        self._version = _now_ms()
+        self._pub: Published | None = None
+        self.seen: dict[str, float] = {}       # device -> monotonic time of its last poll
+        with self._lock:
+            self._publish(phase=True)
+
+    # -- loading and publishing -------------------------------------------------------------
+    def ensure_loaded(self):
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            with connected():
+                self.live = restore_live()
+            self._loaded = True
+            self._publish(phase=True)
+            self._start_timer()
+
+    def _publish(self, phase: bool):
+        self._version += 1
+        v = self._version
+        live = self.live
+        if live is None:
+            full = {"v": v, "state": "idle"}
+            delta = full
+        else:
+            full = dict(live.public(), v=v)
+            delta = {"v": v, "delta": True, "state": live.state, "tally": live.tally()}
+        phase_v = v if phase or self._pub is None else self._pub.phase_version
+        dumps = lambda o: json.dumps(o, ensure_ascii=False, separators=(",", ":")).encode()  # noqa: E731
+        self._pub = Published(v, phase_v, dumps(full), dumps(delta))
+        self._cond.notify_all()
+
+    def poll(self, since: int | None, device: str | None = None) -> bytes | None:
+        """The state for a client that has seen version `since`: None (no change), a tally
+        delta (only counts moved since) or the full state. No lock, no database."""
+        if not self._loaded:
+            self.ensure_loaded()
+        if device:
+            self.seen[device] = time.monotonic()
+        pub = self._pub
+        if since == pub.version:
+            return None
+        if since is not None and pub.phase_version <= since < pub.version:
+            return pub.delta
+        return pub.full
+
+    @property
+    def version(self) -> int:
+        return self._pub.version
+
+    # -- the timer --------------------------------------------------------------------------
+    def _start_timer(self):
+        if self._timer is None or not self._timer.is_alive():
+            self._timer = threading.Thread(target=self._timer_loop, name="game-timer", daemon=True)
+            self._timer.start()
+
+    def _timer_loop(self):
+        with self._lock:
+            while True:
+                live = self.live
+                if live and live.state == "question_open" and live.deadline_ms:
+                    wait = (live.deadline_ms - _now_ms()) / 1000
+                    if wait <= 0:
+                        try:
+                            self._close()
+                        except Exception:   # a failed close must not kill the timer
+                            log.exception("game timer could not close the question")
+                            self._cond.wait(1)
+                        continue
+                    self._cond.wait(min(wait, 30))
+                else:
+                    self._cond.wait(30)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _require(self, *states, run_id: str | None = None) -> LiveRun:
+        live = self.live
+        if live is None or (run_id is not None and run_id != live.run_id):
+            raise GameError(409, "no_game", "No game is running (or it has changed): reload.")
+        if states and live.state not in states:
+            raise GameError(409, "wrong_state", f"Not possible while the game is {live.state}.")
+        return live
+
+    def _save_live(self):
+        with connected(), db.atomic():
+            save_live(self.live)
+
+    # -- crew: starting and driving a run --------------------------------------------------
+    def start(self, screening_id: str, game_id: str, phase: str = "", position: int | None = None) -> str:
+        """A new run of `game_id` at a screening, in the lobby; a live run still going is finished."""
+        if phase not in PHASES:
+            raise GameError(400, "bad_phase", "phase must be before, after or empty.", "phase")
+        with self._lock:
+            self.ensure_loaded()
+            with connected():
+                game = get_game(game_id)
+                if game is None:
+                    raise GameError(404, "no_such_game", f"No game {game_id!r}: run `vanapp games load`.", "game")
+                if Screening.get_or_none(Screening.id == screening_id) is None:
+                    raise GameError(404, "no_such_screening", "No such screening.", "screening")
+                if self.live is not None and self.live.state != "finished":
+                    self._finish()
+                with db.atomic():
+                    GameLive.update(active=False).where(GameLive.active == True).execute()  # noqa: E712
+                    run = GameRun(screening=screening_id, game_id=game_id, phase=phase, position=position,
+                                  state="lobby", started_at=utcnow(), scores={},
+                                  van=Setting.get_value("van_id") or "")
+                    run.save_change(force_insert=True)
+                    self.live = LiveRun(run.id, screening_id, game, phase, position)
+                    save_live(self.live)
+            self._publish(phase=True)
+            return run.id
+
+    def advance(self):
+        """Next: lobby or a finished question → the next question (or the end)."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("lobby", "question_closed", "revealed")
+            nxt = live.qi + 1
+            if nxt >= len(live.questions):
+                return self._finish()
+            question = live.questions[nxt]
+            timer = live.timer_for(question) if live.kind != "pledge" else None
+            before = (live.state, live.qi, live.deadline_ms)
+            live.state, live.qi = "question_open", nxt
+            live.deadline_ms = _now_ms() + timer * 1000 if timer else None
+            try:
+                self._save_live()
+            except Exception:
+                live.state, live.qi, live.deadline_ms = before
+                raise
+            self._publish(phase=True)
+
+    def close(self):
+        with self._lock:
+            self.ensure_loaded()
+            self._require("question_open")
+            self._close()
+
+    def _close(self):
+        live = self.live
+        qid = live.question["id"]
+        with connected(), db.atomic():
+            live.state, live.deadline_ms = "question_closed", None
+            save_live(live)
+            write_result(live, qid)
+        self._publish(phase=True)
+
+    def reveal(self):
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("question_open", "question_closed")
+            if live.kind == "pledge":
+                raise GameError(409, "wrong_state", "A pledge has nothing to reveal: press Next to finish.")
+            if live.state == "question_open":
+                self._close()
+            live.state = "revealed"
+            self._save_live()
+            self._publish(phase=True)
+
+    def finish(self):
+        with self._lock:
+            self.ensure_loaded()
+            self._require("lobby", "question_open", "question_closed", "revealed")
+            self._finish()
+
+    def _finish(self):
+        live = self.live
+        if live.state == "question_open":
+            self._close()
+        with connected():
+            with db.atomic():
+                for question in live.questions[:live.qi + 1]:
+                    write_result(live, question["id"])
+                run = GameRun.get_by_id(live.run_id)
+                run.state, run.finished_at, run.scores = "finished", utcnow(), dict(live.scores)
+                run.save_change()
+                live.state, live.deadline_ms = "finished", None
+                save_live(live)
+            summary = run_summary(run, live.game)
+            if live.phase == "after":
+                summary["before_after"] = before_after(live.screening_id, live.game["id"])
+        live.summary = summary
+        self._publish(phase=True)
+
+    def set_hands(self, question_id: str, counts: dict):
+        """Show-of-hands counts typed by the crew for one question (replacing earlier ones)."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("question_open", "question_closed", "revealed", "finished")
+            opened = {q["id"]: q for q in live.questions[:live.qi + 1]}
+            if question_id not in opened or live.kind == "buzzer":
+                raise GameError(400, "bad_question", "Hands can be counted only for a question that was asked.",
+                                "question")
+            clean = {}
+            for choice in live.choice_ids(opened[question_id]):
+                value = counts.get(choice, 0)
+                if isinstance(value, str) and value.strip().isdigit():
+                    value = int(value.strip())
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_HANDS:
+                    raise GameError(400, "bad_count", f"Counts are whole numbers 0..{MAX_HANDS}.", f"hands.{choice}")
+                clean[choice] = value
+            unknown = set(counts) - set(clean)
+            if unknown:
+                raise GameError(400, "bad_choice", f"No such choice: {', '.join(sorted(map(str, unknown)))}.", "hands")
+            previous = live.hands.get(question_id)
+            live.hands[question_id] = clean
+            try:
+                with connected(), db.atomic():
+                    save_live(live)
+                    if live.state != "question_open" or live.question["id"] != question_id:
+                        write_result(live, question_id)
+                    if live.state == "finished":
+                        live.summary = dict(run_summary(GameRun.get_by_id(live.run_id), live.game),
+                                            before_after=(live.summary or {}).get("before_after"))
+            except Exception:
+                live.hands[question_id] = previous
+                raise
+            self._publish(phase=live.state == "finished")
+
+    def judge(self, correct: bool):
+        """Buzzer: the team whose turn it is answered right (a point, question closes) or wrong
+        (the turn passes to the next team that rang)."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("question_open", "question_closed")
+            if live.kind != "buzzer":
+                raise GameError(409, "not_buzzer", "Only a buzzer game has turns.")
+            qid = live.question["id"]
+            team = live.turn(qid)
+            if team is None:
+                raise GameError(409, "no_turn", "No team has rung (or the point is already given).")
+            live.judged.setdefault(qid, []).append([team, bool(correct)])
+            if correct:
+                live.scores[team] = live.scores.get(team, 0) + 1
+            self._write_scores()
+            if correct and live.state == "question_open":
+                self._close()
+            else:
+                self._publish(phase=False)
+
+    def adjust_score(self, team: str, delta: int):
+        """Buzzer played by show of hands: the crew gives or takes a point by hand."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("lobby", "question_open", "question_closed", "revealed")
+            if live.kind != "buzzer" or team not in live.team_ids():
+                raise GameError(400, "bad_team", "No such team in this game.", "team")
+            if delta not in (-1, 1):
+                raise GameError(400, "bad_delta", "A score changes by +1 or -1.", "delta")
+            live.scores[team] = max(0, live.scores.get(team, 0) + delta)
+            self._write_scores()
+            self._publish(phase=False)
+
+    def _write_scores(self):
+        live = self.live
+        with connected(), db.atomic():
+            save_live(live)
+            run = GameRun.get_by_id(live.run_id)
+            run.scores = dict(live.scores)
+            run.save_change()
+            if live.question and live.state != "question_open":
+                write_result(live, live.question["id"])
+
+    # -- phones -----------------------------------------------------------------------------
+    def join(self, device: str, team: str | None = None, token: str | None = None):
+        """Join the live run as this device (or, with a rejoin token, as the phone that got it).
+        Returns (player, new token or None); the token is shown to the phone once."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self._require("lobby", "question_open", "question_closed", "revealed")
+            player = live.players.get(device)
+            if player is None and token:
+                with connected():
+                    row = GamePlayer.get_or_none((GamePlayer.run == live.run_id) &
+                                                 (GamePlayer.token_hash == _hash(token)))
+                if row is not None:
+                    player = live.by_id[row.id]
+            if team is not None and team != "" and (live.kind != "buzzer" or team not in live.team_ids()):
+                raise GameError(400, "bad_team", "No such team.", "team")
+            new_token = None
+            if player is None:
+                new_token = secrets.token_urlsafe(24)
+                with connected(), db.atomic():
+                    row = GamePlayer.create(run=live.run_id, device=device, token_hash=_hash(new_token),
+                                            team=team or "")
+                player = Player(row.id, device, row.team)
+                live.players[device], live.by_id[row.id] = player, player
+                self._publish(phase=False)
+            elif team and team != player.team and (not player.team or live.state == "lobby"):
+                with connected(), db.atomic():
+                    GamePlayer.update(team=team).where(GamePlayer.id == player.id).execute()
+                player.team = team
+            return player, new_token
+
+    def vote(self, device: str, run_id: str, question_id: str, choice: str) -> str:
+        """Record this phone's answer; a later answer replaces it while the question is open."""
+        self.ensure_loaded()
+        with self._lock:
+            live = self._require(run_id=run_id)
+            player = live.players.get(device)
+            if player is None:
+                raise GameError(403, "not_joined", "Join the game first.")
+            question = live.question
+            if live.state != "question_open" or question is None or question["id"] != question_id:
+                raise GameError(409, "closed", "This question is closed.", "question")
+            if live.kind == "buzzer":
+                raise GameError(400, "ring", "In this game you ring the bell.")
+            if choice not in live.choice_ids(question):
+                raise GameError(400, "bad_choice", "No such choice.", "choice")
+            votes = live.votes.setdefault(question_id, {})
+            previous = votes.get(player.id)
+            if previous == choice:
+                return choice
+            with connected(), db.atomic():
+                (GameVote.insert(run=live.run_id, question_id=question_id, player=player.id, choice=choice,
+                                 at=utcnow())
+                 .on_conflict(conflict_target=[GameVote.run, GameVote.question_id, GameVote.player],
+                              update={GameVote.choice: choice, GameVote.at: utcnow()}).execute())
+            counts = live.counts.setdefault(question_id, {})
+            if previous is not None:
+                counts[previous] -= 1
+            counts[choice] = counts.get(choice, 0) + 1
+            votes[player.id] = choice
+            self._publish(phase=False)
+            return choice
+
+    def buzz(self, device: str, run_id: str, question_id: str) -> dict:
+        """Ring this phone's team bell; the lock's order is the arrival order."""
+        self.ensure_loaded()
+        with self._lock:
+            live = self._require(run_id=run_id)
+            player = live.players.get(device)
+            if player is None:
+                raise GameError(403, "not_joined", "Join the game first.")
+            if live.kind != "buzzer":
+                raise GameError(400, "not_buzzer", "This game has no bell.")
+            if not player.team:
+                raise GameError(400, "no_team", "Choose a team first.", "team")
+            question = live.question
+            if live.state != "question_open" or question is None or question["id"] != question_id:
+                raise GameError(409, "closed", "This question is closed.", "question")
+            rings = live.rings.setdefault(question_id, [])
+            if not any(p == player.id for _s, _t, p in rings):
+                with connected(), db.atomic():
+                    row = GameBuzz.create(run=live.run_id, question_id=question_id, player=player.id,
+                                          team=player.team, at=utcnow())
+                rings.append((row.id, player.team, player.id))
+                self._publish(phase=False)
+            queue = live.team_queue(question_id)
+            return {"team": player.team, "rank": queue.index(player.team) + 1, "first": queue[0] == player.team}
+
+    def me(self, device: str) -> dict | None:
+        live = self.live
+        return live.me(device) if live else None
+
+    # -- crew: what the console shows ------------------------------------------------------
+    def crew_state(self) -> dict:
+        self.ensure_loaded()
+        with self._lock:
+            live = self.live
+            if live is None:
+                return {"v": self.version, "state": "idle"}
+            now = time.monotonic()
+            online = sum(1 for d in live.players if now - self.seen.get(d, -1e9) < ONLINE_SECONDS)
+            teams = {}
+            for player in live.players.values():
+                teams[player.team] = teams.get(player.team, 0) + 1
+            out = dict(live.public(), v=self.version, online=online, team_players=teams,
+                       screening=live.screening_id, position=live.position,
+                       hands={q: h for q, h in live.hands.items()},
+                       questions=[{"id": q["id"], "text": q["text"], "answer": q.get("answer"),
+                                   "choices": q["choices"]} for q in live.questions])
+            if out["q"] is not None:
+                question = live.question
+                out["q"]["answer"] = question.get("answer")
+                out["q"]["explanation"] = question.get("explanation")
+            return out
+
+
+def engine_for(app) -> GameEngine:
+    """The app's one engine (made on first use, restored from the database on serve start)."""
+    engine = app.extensions.get("games")
+    if engine is None:
+        engine = app.extensions["games"] = GameEngine()
+
+        def _restore(_app):
+            engine.ensure_loaded()
+        app.extensions.setdefault("vanapp_start_hooks", []).append(_restore)
+    return engine
+
+
+__all__ = ["GameEngine", "GameError", "engine_for", "STATES", "PLEDGE_QUESTION"]

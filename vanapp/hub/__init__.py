@@ -1,0 +1,1 @@
+"""The coordinators' hub: pairing, receiving sync batches, dashboards (hub mode of the same package)."""

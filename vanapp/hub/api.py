@@ -1,0 +1,131 @@
+"""The hub's van-facing API: pair, sync state, push, pull, the summary QR link, and the
+OpenAPI description of it all. Vans authenticate with `Authorization: Bearer <van id>.<secret>`."""
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+
+from ..attendance.summary import SummaryError, decode_summary
+from ..ids import to_iso, utcnow
+from ..models import Van, db
+from ..sync import records
+from ..sync.openapi import spec
+from ..sync.wire import WireError, unpack
+from ..web.errors import ApiError, wants_json
+from ..web.extensions import csrf, limiter
+from . import pairing, pull, receive
+
+bp = Blueprint("hubapi", __name__)
+csrf.exempt(bp)               # machines with bearer credentials, not browser forms
+SEEN_EVERY = 60               # seconds: how stale last_seen_at may get before we write it again
+
+
+def _van() -> Van:
+    try:
+        van = pairing.authenticate(request.headers.get("Authorization", ""))
+    except pairing.AuthError as exc:
+        raise ApiError(401, exc.code, exc.message) from None
+    now = utcnow()
+    if van.last_seen_at is None or (now - van.last_seen_at).total_seconds() > SEEN_EVERY:
+        with db.atomic():
+            Van.update(last_seen_at=now).where(Van.id == van.id).execute()
+    g.van = van
+    return van
+
+
+@bp.post("/api/v1/pair")
+@limiter.limit("10 per minute")
+def pair():
+    """Exchange a one-time pairing code for the van's id and secret."""
+    body = request.get_json(silent=True)
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str):
+        raise ApiError(400, "malformed", "send JSON {\"code\": \"XXXX-XXXX\"}", field="code")
+    try:
+        van, secret = pairing.redeem(code)
+    except pairing.PairingError as exc:
+        raise ApiError(410 if exc.code == "expired" else 404, exc.code, exc.message, field="code") from None
+    return jsonify(van_id=van.id, name=van.name, secret=secret, paired_at=to_iso(van.paired_at))
+
+
+@bp.get("/pair")
+def pair_hint():
+    """Where the pairing QR code leads a phone: how to enter the code on the van (it is not used
+    up by looking at it)."""
+    code = request.args.get("code", "")[:20]
+    return render_template("sync/pair_hint.html", code=code, hub_url=request.host_url.rstrip("/"))
+
+
+@bp.get("/api/v1/sync/state")
+def state():
+    """What the hub holds from this van: its acknowledged cursor (per outbox epoch), the hub's
+    latest plan seq (so a van with nothing to pull can skip pulling) and, on request, counts."""
+    van = _van()
+    epoch = request.args.get("epoch", "")[:64]
+    out = {"van": van.id, "epoch": epoch, "cursor": receive.cursor_for(van.id, epoch) if epoch else 0,
+           "pull_cursor": pull.latest_seq(), "server_time": to_iso(utcnow()),
+           "last_push_at": to_iso(van.last_push_at) if van.last_push_at else None}
+    if request.args.get("counts") in ("1", "true"):
+        out["counts"] = {t.name: t.model.select().where(t.model.van == van.id).count()
+                         for t in records.ordered_tables("van")}
+    return jsonify(out)
+
+
+@bp.post("/api/v1/sync/push")
+def push():
+    """Apply one batch (gzip JSON, see PROTOCOL.md) in one transaction; answer with the ack."""
+    van = _van()
+    body = request.get_data(cache=False)
+    try:
+        document = unpack(body)
+    except WireError as exc:
+        raise ApiError(exc.status, "too_large" if exc.status == 413 else "malformed", exc.message,
+                       field=exc.where) from None
+    try:
+        ack = receive.apply_batch(van.id, document, "push", current_app.config.get("TIMEZONE", "Asia/Kolkata"))
+    except receive.BatchRefused as exc:
+        current_app.logger.warning("batch from %s refused: %s %s", van.id, exc.code, exc.message)
+        extra = {"records": exc.records} if exc.records else {}
+        raise ApiError(exc.status, exc.code, exc.message, field=exc.field, **extra) from None
+    return jsonify(ack)
+
+
+@bp.get("/api/v1/sync/pull")
+def pull_changes():
+    """Plan and content changed since `cursor` for this van (gzip JSON, same column format)."""
+    van = _van()
+    try:
+        cursor = int(request.args.get("cursor", "0"))
+        limit = min(max(int(request.args.get("limit", pull.PAGE)), 1), pull.PAGE)
+    except ValueError:
+        raise ApiError(400, "malformed", "cursor and limit must be integers", field="cursor") from None
+    document = pull.changes_for(van.id, cursor, limit)
+    with db.atomic():
+        Van.update(last_sync_at=utcnow()).where(Van.id == van.id).execute()
+    from ..sync.wire import pack
+    response = current_app.response_class(pack(document), mimetype="application/json")
+    response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+@bp.route("/s/<van_id>/<payload>", methods=["GET", "POST"])
+def summary(van_id, payload):
+    """The night's summary QR leads here: verify its signature with the van's summary key and
+    keep it. The signature is the credential; a forged or damaged code changes nothing."""
+    def key_lookup(vid):
+        van = Van.get_or_none(Van.id == vid)
+        if van is None or van.revoked or not van.summary_key:
+            return None
+        return bytes.fromhex(van.summary_key)
+    try:
+        night = decode_summary(f"/s/{van_id}/{payload}", key_lookup)
+    except SummaryError as exc:
+        if wants_json() or request.method == "POST":
+            raise ApiError(400, "bad_summary", str(exc)) from None
+        return render_template("sync/summary_received.html", error=str(exc), night=None), 400
+    row, created = receive.store_summary(night)
+    if wants_json() or request.method == "POST":
+        return jsonify(stored=created, replaced=not created, id=row.id, summary=night), 201 if created else 200
+    return render_template("sync/summary_received.html", error=None, night=night, created=created)
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return jsonify(spec())

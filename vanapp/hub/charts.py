@@ -1,0 +1,70 @@
+"""Server-side SVG charts of the reach (pygal), inlined in the dashboard: no script, no remote
+style or font, nothing from the internet. Labels arrive translated from the caller.
+
+pygal builds the SVG with ElementTree, which escapes every label and title (Devanagari village
+names, or a name with `<` in it) as XML text; `_offline` then removes the `<script>` pygal always
+adds (tooltips we do not ship) and its comments with web addresses. That is why the result may
+be marked safe for the template.
+"""
+import pygal
+from markupsafe import Markup
+from pygal.style import Style
+
+FONT = ('system-ui, "Noto Sans", "Noto Sans Devanagari", "Lohit Devanagari", "Nirmala UI", '
+        'Mangal, sans-serif')
+STYLE = Style(
+    background="transparent", plot_background="transparent", foreground="#1d1a24",
+    foreground_strong="#1d1a24", foreground_subtle="#6b6478", opacity=".9", opacity_hover="1",
+    colors=("#7b2cbf", "#e07a00", "#1b7f3b", "#1d4ed8", "#b3261e", "#6b6478"),
+    font_family=FONT, label_font_family=FONT, major_label_font_family=FONT,
+    value_font_family=FONT, title_font_family=FONT, legend_font_family=FONT,
+    tooltip_font_family=FONT, no_data_font_family=FONT,
+    label_font_size=13, major_label_font_size=13, value_font_size=13, title_font_size=16,
+    legend_font_size=13)
+
+
+def _offline(root):
+    for parent in list(root.iter()):
+        for child in list(parent):
+            tag = child.tag
+            if callable(tag) or (isinstance(tag, str) and tag.rsplit("}", 1)[-1] == "script"):
+                parent.remove(child)          # comments (callable tag) and scripts
+    return root
+
+
+def _chart(cls, title: str, no_data: str, **config):
+    chart = cls(style=STYLE, js=[], disable_xml_declaration=True, title=title, no_data_text=no_data,
+                print_values=True, truncate_label=40, width=640, height=config.pop("height", 320),
+                margin=12, **config)
+    return chart.add_xml_filter(_offline)
+
+
+def _render(chart) -> Markup:
+    return Markup(chart.render(is_unicode=True))
+
+
+def bars(title: str, labels: list[str], values: list[float], no_data: str,
+         percent: bool = False, horizontal: bool = False) -> Markup:
+    """One series of bars: label -> value (percentages drawn 0-100)."""
+    cls = pygal.HorizontalBar if horizontal else pygal.Bar
+    fmt = (lambda v: f"{v:.0f}%") if percent else (lambda v: f"{v:,.0f}")
+    height = max(220, 60 + 38 * len(labels)) if horizontal else 320
+    chart = _chart(cls, title, no_data, show_legend=False, value_formatter=fmt, height=height,
+                   range=(0, 100) if percent else None)
+    chart.x_labels = [str(x) for x in labels]
+    if any(values):
+        chart.add(title, list(values))
+    return _render(chart)
+
+
+def grouped(title: str, labels: list[str], series: list[tuple[str, list[float]]], no_data: str,
+            percent: bool = False) -> Markup:
+    """Several series side by side over the same labels (before/after a film)."""
+    fmt = (lambda v: f"{v:.0f}%") if percent else (lambda v: f"{v:,.0f}")
+    chart = _chart(pygal.Bar, title, no_data, show_legend=True, legend_at_bottom=True,
+                   value_formatter=fmt, range=(0, 100) if percent else None)
+    chart.x_labels = [str(x) for x in labels]
+    if any(any(v) for _name, v in series):
+        for name, values in series:
+            chart.add(str(name), list(values))
+    return _render(chart)

@@ -1,0 +1,178 @@
+"""The coordinators' pages: the dashboard (totals, charts, filters), the trace of each total to
+its screenings, a screening's detail, per-van sync status and the CSV exports. All behind a
+coordinator's login; the numbers come from reports.py, the same as `vanapp hub report`."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..models import Game, GameResult, GameRun, ScreeningEvent
+from . import charts, exports, reports
+from .auth import guard_hub_blueprint
+from .facts import GENDER_AGE, OTHER
+
+bp = Blueprint("hub", __name__)
+guard_hub_blueprint(bp)
+
+METRICS = {
+    "screenings": _l("Screenings planned"), "held": _l("Screenings held"),
+    "cancelled": _l("Screenings cancelled"), "villages": _l("Villages reached"),
+    "people": _l("People reached"), "men": _l("Men"), "women": _l("Women"), "boys": _l("Boys"),
+    "girls": _l("Girls"), "other": _l("Others counted"), "participants": _l("Participants signed in"),
+    "pledges": _l("Pledges"), "qr_summary": _l("People known only from a QR summary"),
+}
+SOURCES = {"synced": _l("synced records"), "qr_summary": _l("from QR summary"), "": _l("nothing received")}
+STATUSES = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": _l("Done"),
+            "cancelled": _l("Cancelled")}
+
+
+@bp.app_template_filter("hub_time")
+def hub_time(value) -> str:
+    """A stored UTC time as local time for the screen (VANAPP_TIMEZONE)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+def _filters():
+    """The filters of this request, or a 400 page naming the field that is wrong."""
+    try:
+        return reports.Filters.parse(request.args)
+    except reports.FilterError as exc:
+        abort(Response(render_template("hub/error.html", status=400, message=str(exc),
+                                       choices=reports.choices(), filters=reports.Filters()), 400))
+
+
+def game_texts() -> dict:
+    """game id -> {"title": (hi, en), "questions": {qid: (hi, en)}, "choices": {qid: {cid: (hi, en)}}}."""
+    out = {}
+    for g in Game.select(Game.id, Game.title_hi, Game.title_en, Game.content):
+        questions, choices = {}, {}
+        for q in (g.content or {}).get("questions", []) or []:
+            text = q.get("text") or {}
+            questions[q.get("id")] = (text.get("hi", ""), text.get("en", ""))
+            choices[q.get("id")] = {c.get("id"): ((c.get("text") or {}).get("hi", ""),
+                                                  (c.get("text") or {}).get("en", ""))
+                                    for c in q.get("choices", []) or []}
+        out[g.id] = {"title": (g.title_hi, g.title_en), "questions": questions, "choices": choices}
+    return out
+
+
+def _pick(pair, fallback: str) -> str:
+    from flask_babel import get_locale
+    hi, en = pair if pair else ("", "")
+    return ((hi if str(get_locale()) == "hi" else en) or hi or en or fallback)
+
+
+def question_label(texts, game, question) -> str:
+    t = texts.get(game, {})
+    return f"{_pick(t.get('title'), game)} · {_pick(t.get('questions', {}).get(question), question)}"
+
+
+def choice_label(texts, game, question, choice) -> str:
+    return _pick(texts.get(game, {}).get("choices", {}).get(question, {}).get(choice), choice)
+
+
+def _charts(data, texts) -> list:
+    people = data["people"]
+    names = list(GENDER_AGE) + ([OTHER] if people[OTHER] else [])
+    out = [charts.bars(_("People reached by gender and age"), [str(METRICS[n]) for n in names],
+                       [people[n] for n in names], _("Nothing counted yet"))]
+    out.append(charts.bars(_("People reached by district"), [d["name"] for d in data["by_district"]],
+                           [d["people"] for d in data["by_district"]], _("Nothing counted yet"),
+                           horizontal=True))
+    out.append(charts.bars(_("Screenings held by van"), [d["name"] for d in data["by_van"]],
+                           [d["held"] for d in data["by_van"]], _("No screening held yet")))
+    if data["quiz"]:
+        out.append(charts.bars(_("Quiz: share of right answers"),
+                               [question_label(texts, q["game"], q["question"]) for q in data["quiz"]],
+                               [q["correct_share"] * 100 for q in data["quiz"]], _("No quiz played yet"),
+                               percent=True, horizontal=True))
+    for poll in data["polls"]:
+        choices = list(poll["before"]["shares"])
+        out.append(charts.grouped(
+            _("Before and after the film: %(question)s",
+              question=question_label(texts, poll["game"], poll["question"])),
+            [choice_label(texts, poll["game"], poll["question"], c) for c in choices],
+            [(_("Before"), [poll["before"]["shares"][c] * 100 for c in choices]),
+             (_("After"), [poll["after"]["shares"][c] * 100 for c in choices])],
+            _("No poll asked before and after yet"), percent=True))
+    return out
+
+
+@bp.get("/")
+def dashboard():
+    filters = _filters()
+    rows = reports.screening_facts(filters)
+    data = reports.report(filters, rows)
+    texts = game_texts()
+    return render_template("hub/dashboard.html", data=data, filters=filters, choices=reports.choices(),
+                           chart_list=_charts(data, texts), texts=texts, metrics=METRICS,
+                           question_label=question_label, choice_label=choice_label)
+
+
+@bp.get("/screenings")
+def screenings():
+    filters = _filters()
+    metric = request.args.get("metric", "screenings")
+    try:
+        kind, game, question = reports.parse_metric(metric)
+    except reports.FilterError as exc:
+        abort(Response(render_template("hub/error.html", status=400, message=str(exc)), 400))
+    rows = reports.trace(filters, metric)
+    texts = game_texts()
+    if kind in ("quiz", "poll"):
+        title = question_label(texts, game, question)
+    else:
+        title = str(METRICS[kind])
+    total = None
+    if kind in ("people", "participants", "pledges", "qr_summary") + GENDER_AGE + (OTHER,):
+        total = sum(v for _f, v in rows)
+    elif kind == "villages":
+        total = len({f.village_id for f, _v in rows})
+    elif kind == "quiz":
+        total = (sum(v[1] for _f, v in rows), sum(v[0] for _f, v in rows))
+    return render_template("hub/screenings.html", rows=rows, kind=kind, metric=metric, title=title,
+                           total=total, filters=filters, choices=reports.choices(), sources=SOURCES,
+                           statuses=STATUSES, game=game, question=question, texts=texts,
+                           choice_label=choice_label)
+
+
+@bp.get("/screenings/<screening_id>")
+def screening(screening_id):
+    match = [f for f in reports.screening_facts(reports.Filters()) if f.id == screening_id]
+    if not match:
+        abort(404)
+    f = match[0]
+    results = (GameResult.select(GameResult, GameRun).join(GameRun)
+               .where(GameRun.screening == f.id).order_by(GameRun.started_at, GameResult.question_id))
+    events = (ScreeningEvent.select().where(ScreeningEvent.screening == f.id)
+              .order_by(ScreeningEvent.at))
+    return render_template("hub/screening.html", f=f, results=list(results), events=list(events),
+                           sources=SOURCES, statuses=STATUSES, texts=game_texts(),
+                           question_label=question_label, choice_label=choice_label,
+                           categories=sorted(set(f.counts) | set(f.taps) | set(f.corrections)))
+
+
+@bp.get("/vans")
+def vans():
+    return render_template("hub/vans.html", vans=reports.van_status())
+
+
+@bp.get("/export/<name>.csv")
+def export(name):
+    if name not in exports.EXPORTS:
+        abort(404)
+    filters = _filters()
+    body = exports.EXPORTS[name](reports.screening_facts(filters))
+    stamp = "-".join(v for v in (filters.date_from, filters.date_to, filters.district, filters.van,
+                                 filters.campaign) if v)
+    filename = f"{name}{'-' + stamp if stamp else ''}.csv"
+    from urllib.parse import quote
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}.csv\"; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store"})

@@ -1,0 +1,185 @@
+"""Pairing vans with the hub: one-time pairing codes, the van's long-lived secret (the hub keeps
+only its hash and two derived keys), rotation, revocation and request authentication."""
+import hashlib
+import hmac
+import re
+import secrets
+import datetime as dt
+from pathlib import Path
+
+from ..ids import utcnow
+from ..models import Van, db
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"     # Crockford base32: no I, L, O, U
+CODE_LENGTH = 8
+CODE_LIFETIME = dt.timedelta(hours=24)
+SUMMARY_LABEL = b"vankit-summary-v1"
+BUNDLE_LABEL = b"vankit-bundle-v1"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class PairingError(ValueError):
+    """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class AuthError(PairingError):
+    pass
+
+
+def derived_key(secret: bytes, label: bytes) -> bytes:
+    """HMAC-SHA256(secret, label): summary_key (b"vankit-summary-v1") and bundle_key
+    (b"vankit-bundle-v1"). The van derives them from its secret; the hub stores them."""
+    return hmac.new(secret, label, hashlib.sha256).digest()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """What a person typed -> the code: case, dashes and spaces ignored, O/I/L read as 0/1/1."""
+    code = re.sub(r"[\s-]", "", (code or "").upper())
+    return code.translate(str.maketrans("OIL", "011"))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.strip().lower()).strip("-")
+    return slug[:64]
+
+
+def _new_code(van: Van, now: dt.datetime) -> str:
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    van.pair_code_hash = _sha(code)
+    van.pair_expires_at = now + CODE_LIFETIME
+    return code
+
+
+def add_van(name: str, van_id: str | None = None, now: dt.datetime | None = None) -> tuple[Van, str]:
+    """A new van with a one-time pairing code; returns (van, code). Raises PairingError."""
+    now = now or utcnow()
+    van_id = van_id or slugify(name)
+    if not SLUG.match(van_id or ""):
+        raise PairingError("invalid_id", f"van id {van_id!r}: use lower-case letters, digits and dashes, "
+                           "e.g. van-03")
+    with db.atomic():
+        if Van.get_or_none(Van.id == van_id) is not None:
+            raise PairingError("exists", f"van {van_id} already exists: use `vanapp hub rotate-van {van_id}` "
+                               "for a new pairing code")
+        van = Van(id=van_id, name=name.strip() or van_id, created_at=now)
+        code = _new_code(van, now)
+        van.save(force_insert=True)
+    return van, code
+
+
+def rotate(van_id: str, now: dt.datetime | None = None) -> tuple[Van, str]:
+    """A new pairing code; the old secret stops working at once (a lost or swapped laptop) and
+    the van is allowed again if it was revoked. What it synced stays."""
+    now = now or utcnow()
+    with db.atomic():
+        van = Van.get_or_none(Van.id == van_id)
+        if van is None:
+            raise PairingError("unknown_van", f"no van {van_id!r}: `vanapp hub add-van NAME` first")
+        code = _new_code(van, now)
+        van.secret_hash = van.summary_key = van.bundle_key = None
+        van.revoked, van.revoked_at = False, None
+        van.save()
+    return van, code
+
+
+def revoke(van_id: str, now: dt.datetime | None = None) -> Van:
+    """Block the van (every request 401) and cancel any pairing code; its records stay."""
+    with db.atomic():
+        van = Van.get_or_none(Van.id == van_id)
+        if van is None:
+            raise PairingError("unknown_van", f"no van {van_id!r}")
+        van.revoked, van.revoked_at = True, now or utcnow()
+        van.pair_code_hash = van.pair_expires_at = None
+        van.save()
+    return van
+
+
+def redeem(code: str, now: dt.datetime | None = None) -> tuple[Van, str]:
+    """Exchange a pairing code (once, before it expires) for the van's new secret (hex)."""
+    now = now or utcnow()
+    normal = normalise_code(code)
+    if len(normal) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normal):
+        raise PairingError("unknown_code", "that pairing code is not valid: it has 8 letters and digits, "
+                           "like 7KQ2-M9XD")
+    with db.atomic():
+        van = Van.get_or_none(Van.pair_code_hash == _sha(normal))
+        if van is None:
+            raise PairingError("unknown_code", "that pairing code is not known or was already used")
+        if van.pair_expires_at is None or van.pair_expires_at < now:
+            raise PairingError("expired", "that pairing code has expired: ask the coordinator for a new one "
+                               f"(`vanapp hub rotate-van {van.id}`)")
+        secret = secrets.token_bytes(32)
+        van.secret_hash = hashlib.sha256(secret).hexdigest()
+        van.summary_key = derived_key(secret, SUMMARY_LABEL).hex()
+        van.bundle_key = derived_key(secret, BUNDLE_LABEL).hex()
+        van.pair_code_hash = van.pair_expires_at = None
+        van.paired_at = now
+        van.revoked, van.revoked_at = False, None
+        van.save()
+    return van, secret.hex()
+
+
+def authenticate(header: str) -> Van:
+    """`Authorization: Bearer <van_id>.<secret hex>` -> the van, or AuthError."""
+    if not header or not header.startswith("Bearer "):
+        raise AuthError("unauthorized", "send 'Authorization: Bearer <van id>.<secret>' (pair the van first)")
+    van_id, _, secret = header[7:].strip().rpartition(".")
+    try:
+        digest = hashlib.sha256(bytes.fromhex(secret)).hexdigest() if secret else ""
+    except ValueError:
+        digest = ""
+    van = Van.get_or_none(Van.id == van_id) if van_id else None
+    if van is None or not van.secret_hash or not digest or not hmac.compare_digest(van.secret_hash, digest):
+        raise AuthError("unauthorized", "unknown van or wrong secret: pair this van again")
+    if van.revoked:
+        raise AuthError("revoked", f"van {van.id} has been revoked by the coordinator")
+    return van
+
+
+def pairing_url(hub_url: str | None, code: str) -> str:
+    """What the pairing QR code holds: the hub's /pair page, or a vankit: link without a hub URL."""
+    if hub_url:
+        return f"{hub_url.rstrip('/')}/pair?code={format_code(code)}"
+    return f"vankit:pair?code={format_code(code)}"
+
+
+def write_qr(text: str, folder: Path, stem: str) -> list[Path]:
+    """The pairing QR as SVG (always) and PNG (when Pillow is installed); returns the files."""
+    import qrcode
+    import qrcode.image.svg
+    folder.mkdir(parents=True, exist_ok=True)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    qr.add_data(text)
+    qr.make(fit=True)
+    files = [folder / f"{stem}.svg"]
+    qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(str(files[0]))
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return files
+    files.append(folder / f"{stem}.png")
+    qr.make_image().save(str(files[1]))
+    return files
+
+
+def ascii_qr(text: str) -> str:
+    """The QR code drawn with block characters, for the terminal."""
+    import io
+    import qrcode
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(text)
+    out = io.StringIO()
+    qr.print_ascii(out=out, invert=True)
+    return out.getvalue()

@@ -1,0 +1,144 @@
+"""`vanapp hub add-van | rotate-van | revoke-van | import-bundle`: pairing vans and bringing in
+USB bundles. These attach to the `hub` group of vanapp/hub/cli.py."""
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..ids import to_iso
+from ..models import Van, db
+from ..sync import bundle
+from . import pairing, receive
+from .cli import hub_group
+
+
+def _show_code(van, code, as_json, hub_url):
+    link = pairing.pairing_url(hub_url, code)
+    files = pairing.write_qr(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
+    out = {"van": van.id, "name": van.name, "code": pairing.format_code(code),
+           "expires_at": to_iso(van.pair_expires_at), "pair_url": link, "qr_files": [str(f) for f in files],
+           "hub_url": hub_url or ""}
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    click.echo(f"van {van.id} ({van.name}): pairing code {out['code']} — works once, until {out['expires_at']}")
+    click.echo(pairing.ascii_qr(link))
+    click.echo(f"QR code: {link}")
+    click.echo(f"QR files: {', '.join(out['qr_files'])}")
+    if hub_url:
+        click.echo(f"on the van: vanapp pair {hub_url} {out['code']}   (or the Sync page)")
+    else:
+        click.echo(f"on the van: vanapp pair http://THIS-HUB:PORT {out['code']}   "
+                   "(set VANAPP_PUBLIC_URL or --url to put the hub's address in the QR code)")
+
+
+def _hub_url(url):
+    return (url or current_app.config.get("PUBLIC_URL") or "").rstrip("/") or None
+
+
+@hub_group.command("add-van")
+@click.argument("name")
+@click.option("--id", "van_id", help="The van's id (default: NAME as a slug, e.g. van-03).")
+@click.option("--url", help="The hub's address as the vans reach it (default: VANAPP_PUBLIC_URL).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def add_van_command(name, van_id, url, as_json):
+    """Add a van and print its one-time pairing code and QR code."""
+    with db.connection_context():
+        try:
+            van, code = pairing.add_van(name, van_id)
+        except pairing.PairingError as exc:
+            raise click.ClickException(exc.message)
+        _show_code(van, code, as_json, _hub_url(url))
+
+
+@hub_group.command("rotate-van")
+@click.argument("van_id")
+@click.option("--url", help="The hub's address as the vans reach it (default: VANAPP_PUBLIC_URL).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def rotate_van_command(van_id, url, as_json):
+    """New pairing code for VAN_ID; its old key stops working now. Its records stay."""
+    with db.connection_context():
+        try:
+            van, code = pairing.rotate(van_id)
+        except pairing.PairingError as exc:
+            raise click.ClickException(exc.message)
+        _show_code(van, code, as_json, _hub_url(url))
+
+
+@hub_group.command("revoke-van")
+@click.argument("van_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def revoke_van_command(van_id, as_json):
+    """Block VAN_ID (a lost laptop): it can no longer sync. What it synced stays."""
+    with db.connection_context():
+        try:
+            van = pairing.revoke(van_id)
+        except pairing.PairingError as exc:
+            raise click.ClickException(exc.message)
+    if as_json:
+        click.echo(json.dumps({"van": van.id, "revoked": True, "revoked_at": to_iso(van.revoked_at)}))
+    else:
+        click.echo(f"van {van.id} revoked: it gets 401 from now on; `vanapp hub rotate-van {van.id}` "
+                   "lets it pair again")
+
+
+def import_bundle(data: bytes, timezone: str = "Asia/Kolkata") -> dict:
+    """Verify a bundle and apply its batches through the push path. Raises BundleError or
+    receive.BatchRefused (the batches before the refused one stay applied: each is whole)."""
+    def key_lookup(van_id):
+        van = Van.get_or_none(Van.id == van_id)
+        if van is None or van.revoked or not van.bundle_key:
+            return None
+        return bytes.fromhex(van.bundle_key)
+    header, documents = bundle.read(data, key_lookup)
+    totals = {"van": header["van"], "batches": 0, "replayed": 0, "records": 0, "stored": 0, "updated": 0,
+              "duplicates": 0, "older": 0, "cursor": None}
+    for document in documents:
+        ack = receive.apply_batch(header["van"], document, "bundle", timezone)
+        totals["batches"] += 1
+        totals["replayed"] += 1 if ack.get("replayed") else 0
+        for k in ("records", "stored", "updated", "duplicates", "older"):
+            totals[k] += 0 if ack.get("replayed") else ack.get(k, 0)
+        totals["cursor"] = ack.get("cursor")
+    return totals
+
+
+@hub_group.command("import-bundle")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def import_bundle_command(file, as_json):
+    """Verify a van's export bundle (from a USB stick) and store its records (once)."""
+    data = Path(file).read_bytes()
+    with db.connection_context():
+        try:
+            totals = import_bundle(data, current_app.config.get("TIMEZONE", "Asia/Kolkata"))
+        except bundle.BundleError as exc:
+            _fail(as_json, file, str(exc))
+        except receive.BatchRefused as exc:
+            _fail(as_json, file, f"{exc.message} ({exc.code})", exc.records)
+    if as_json:
+        click.echo(json.dumps(dict(totals, ok=True)))
+    else:
+        click.echo(f"{file}: van {totals['van']}, {totals['batches']} batch(es): {totals['stored']} new, "
+                   f"{totals['updated']} updated, {totals['duplicates']} already held"
+                   + (f", {totals['replayed']} batch(es) imported before" if totals["replayed"] else ""))
+
+
+def _fail(as_json, file, message, at_fault=None):
+    if as_json:
+        click.echo(json.dumps({"ok": False, "file": file, "error": message, "records": at_fault or []}))
+    else:
+        click.echo(f"{file}: {message}; nothing more was stored", err=True)
+        for record in (at_fault or [])[:20]:
+            click.echo(f"  {record.get('model')} {record.get('id')}: {record.get('message')}", err=True)
+    sys.exit(1)
+
+
+commands = []      # everything here attaches to `hub_group`

@@ -1,0 +1,50 @@
+"""Hub mode's blueprints: the van-facing sync API, the coordinators' login and pages, and error
+pages with the hub's own header (the van's crew navigation does not exist here)."""
+from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def register(app):
+    from . import api, auth, dashboard
+    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+
+    @app.context_processor
+    def _hub():
+        return {"coordinator": auth.current_coordinator()}
+
+    _error_pages(app)
+
+
+def _error_pages(app):
+    """Same codes and JSON shape as web/errors.py, but pages rendered in the hub's frame.
+    Registered after errors.init_app, so these replace its page handlers in hub mode."""
+    from ..web.errors import json_error, wants_json
+
+    messages = {
+        401: _l("Please log in."),
+        403: _l("This page is not for this device."),
+        404: _l("There is no such page."),
+        413: _l("That file is too large."),
+        429: _l("Too many tries. Wait a minute and try again."),
+    }
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        if wants_json():
+            return json_error(400, "csrf", "The form's security token is missing or expired: reload the page.")
+        return render_template("hub/error.html", status=400,
+                               message=_("The page was open too long. Go back, reload and try again.")), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc):
+        if wants_json():
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return json_error(exc.code, code, exc.description or exc.name)
+        text = messages.get(exc.code)
+        return render_template("hub/error.html", status=exc.code,
+                               message=str(text) if text else exc.name), exc.code

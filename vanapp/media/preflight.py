@@ -1,0 +1,226 @@
+"""Pre-flight: before the van leaves, is every item of the coming screenings present, intact
+and playable? Each problem names the item, says what is wrong, and lists the screenings it hits.
+
+Media: known to the catalogue, file present, checksum equal to the last scan's (recomputed
+now), and playable in a fresh libVLC probe. Games: loaded, and their content file present
+with the checksum recorded when it was loaded. Each distinct file is hashed and probed once.
+"""
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..ids import utcnow
+from ..models import Game, MediaItem, MediaScan, Screening
+from ..tours import queries
+from .files import read_state
+from .probe import Prober, ProbeUnavailable
+
+SKIPPED_STATUSES = ("cancelled", "done")  # the van has nothing left to show at these
+
+
+@dataclass
+class Problem:
+    ref: str                # how programmes name it: psa:ring-the-bell, game:bell-quiz
+    kind: str               # media | game | system
+    problem: str            # unknown | removed | missing | unreadable | not_scanned | changed
+    #                         | unplayable | no_file | no_libvlc
+    message: str            # plain English, for the CLI
+    title_hi: str = ""
+    title_en: str = ""
+    file: str = ""
+    detail: str = ""        # libVLC's or the file system's own words
+    screenings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"ref": self.ref, "kind": self.kind, "problem": self.problem,
+                "message": self.message, "file": self.file, "detail": self.detail,
+                "screenings": list(self.screenings)}
+
+
+@dataclass
+class ScreeningCheck:
+    id: str
+    date: str
+    start: str
+    village: str
+    village_en: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    def label(self) -> str:
+        name = self.village if self.village == self.village_en else f"{self.village} ({self.village_en})"
+        return f"{self.date} {self.start} {name}"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "date": self.date, "start": self.start, "village": self.village,
+                "village_en": self.village_en, "ready": self.ready,
+                "problems": [{"ref": p.ref, "problem": p.problem, "message": p.message}
+                             for p in self.problems]}
+
+
+@dataclass
+class PreflightReport:
+    days: int
+    first_day: str
+    last_day: str
+    screenings: list[ScreeningCheck] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    items_checked: int = 0
+    checked_at: dt.datetime | None = None
+    seconds: float = 0.0
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    def screening(self, screening_id: str) -> ScreeningCheck | None:
+        return next((s for s in self.screenings if s.id == screening_id), None)
+
+    def to_dict(self) -> dict:
+        return {"ready": self.ready, "days": self.days, "from": self.first_day,
+                "to": self.last_day, "screenings": [s.to_dict() for s in self.screenings],
+                "problems": [p.to_dict() for p in self.problems],
+                "seconds": round(self.seconds, 2)}
+
+
+class _Checker:
+    """Checks items once each, remembering file hashes and probes for this run."""
+
+    def __init__(self, media_dir: Path, prober):
+        self.media_dir, self.prober = media_dir, prober
+        self.states, self.probes, self.results = {}, {}, {}
+        self.scans = {s.media_id: s for s in MediaScan.select()}
+
+    def state(self, rel: str):
+        if rel not in self.states:
+            self.states[rel] = read_state(self.media_dir / rel, rel)
+        return self.states[rel]
+
+    def probe(self, rel: str):
+        if rel not in self.probes:
+            self.probes[rel] = self.prober.probe(self.media_dir / rel)
+        return self.probes[rel]
+
+    def check(self, kind: str, ref: str, prefix: str) -> list[Problem]:
+        key = (kind, ref)
+        if key not in self.results:
+            self.results[key] = self._game(ref) if kind == "game" else self._media(ref, prefix)
+        return self.results[key]
+
+    def _media(self, ref: str, prefix: str) -> list[Problem]:
+        item = MediaItem.get_or_none(MediaItem.id == ref)
+        if item is None:
+            return [Problem(f"{prefix}:{ref}", "media", "unknown",
+                            f"{prefix}:{ref} is not in the media catalogue (media/catalog.yaml)")]
+        name = f"{item.kind}:{ref}"
+        title = f"{name} ({item.title_en or item.title_hi})"
+
+        def problem(code, message, detail=""):
+            return Problem(name, "media", code, f"{title}: {message}", item.title_hi,
+                           item.title_en, item.file, detail)
+        if not item.in_catalog:
+            return [problem("removed", "it was removed from the media catalogue (media/catalog.yaml)")]
+        state = self.state(item.file)
+        if state.status == "missing":
+            return [problem("missing", f"the file {item.file} is missing")]
+        if state.status == "unreadable":
+            return [problem("unreadable", f"the file {item.file} cannot be read", state.error)]
+        found = []
+        scan = self.scans.get(ref)
+        if scan is None or not scan.sha256:
+            found.append(problem("not_scanned", f"the file {item.file} has not been scanned, so "
+                                 "nothing proves it is intact: run `vanapp media scan`"))
+        elif scan.sha256 != state.sha256:
+            found.append(problem("changed", f"the file {item.file} has changed since the last scan "
+                                 "(its checksum differs): if the new file is right, run "
+                                 "`vanapp media scan`", f"sha256 was {scan.sha256}, now {state.sha256}"))
+        probed = self.probe(item.file) if state.size else None
+        if probed is None or not probed.playable:
+            detail = probed.error if probed else "the file is empty (0 bytes)"
+            found.append(problem("unplayable", f"the file {item.file} does not play ({detail})", detail))
+        return found
+
+    def _game(self, ref: str) -> list[Problem]:
+        name = f"game:{ref}"
+        game = Game.get_or_none(Game.id == ref)
+        if game is None:
+            return [Problem(name, "game", "unknown",
+                            f"{name}: no such game is loaded: run `vanapp games load`")]
+        title = f"{name} ({game.title_en or game.title_hi})"
+
+        def problem(code, message, detail=""):
+            return Problem(name, "game", code, f"{title}: {message}", game.title_hi, game.title_en,
+                           game.file, detail)
+        if not game.file:
+            return [problem("no_file", "no content file is recorded for it: run `vanapp games load`")]
+        state = self.state(game.file)
+        if state.status == "missing":
+            return [problem("missing", f"its file {game.file} is missing")]
+        if state.status == "unreadable":
+            return [problem("unreadable", f"its file {game.file} cannot be read", state.error)]
+        if state.sha256 != game.sha256:
+            return [problem("changed", f"its file {game.file} has changed since the games were "
+                            "loaded: run `vanapp games load`",
+                            f"sha256 was {game.sha256 or '—'}, now {state.sha256}")]
+        return []
+
+
+def coming_screenings(tz: str, days: int, today: dt.date | None = None):
+    """The screenings still to do from today (local) for `days` days, today included."""
+    today = today or queries.local_now(tz).date()
+    last = today + dt.timedelta(days=days - 1)
+    query = (queries.screenings()
+             .where((Screening.date >= today.isoformat()) & (Screening.date <= last.isoformat())
+                    & Screening.status.not_in(SKIPPED_STATUSES)))
+    return today, last, list(query)
+
+
+def run_preflight(media_dir, vlc_args: str = "", tz: str = "Asia/Kolkata", days: int = 7,
+                  today: dt.date | None = None) -> PreflightReport:
+    """Check every programme item of the coming screenings; see the module docstring."""
+    started = time.monotonic()
+    first, last, screenings = coming_screenings(tz, days, today)
+    report = PreflightReport(days, first.isoformat(), last.isoformat(), checked_at=utcnow())
+    checks = [ScreeningCheck(s.id, s.date, s.start, s.village.name, s.village.name_en)
+              for s in screenings]
+    report.screenings = checks
+    if not checks:
+        report.seconds = time.monotonic() - started
+        return report
+    try:
+        prober = Prober(vlc_args)
+    except ProbeUnavailable as exc:
+        prober, no_vlc = None, str(exc)
+    found: dict[tuple, Problem] = {}
+    checker = _Checker(Path(media_dir), prober)
+    seen_items = set()
+    try:
+        for check in checks:
+            for item in queries.programme(check.id):
+                seen_items.add((item.kind, item.ref))
+                if prober is None and item.kind != "game":
+                    continue
+                for p in checker.check(item.kind, item.ref, item.prefix):
+                    key = (p.kind, p.ref, p.problem)
+                    shared = found.setdefault(key, p)
+                    if check.id not in shared.screenings:
+                        shared.screenings.append(check.id)
+                        check.problems.append(shared)
+    finally:
+        if prober is not None:
+            prober.close()
+    if prober is None:
+        # Without libVLC nothing can be proved to play: one problem, every screening.
+        p = Problem("libvlc", "system", "no_libvlc", no_vlc, detail=no_vlc,
+                    screenings=[c.id for c in checks])
+        found[("system", "libvlc", "no_libvlc")] = p
+        for check in checks:
+            check.problems.append(p)
+    report.problems = list(found.values())
+    report.items_checked = len(seen_items)
+    report.seconds = time.monotonic() - started
+    return report

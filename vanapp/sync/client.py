@@ -1,0 +1,290 @@
+"""The van's sync client: pair with a hub, then push the outbox in acknowledged batches and pull
+the plan. One sync at a time; the checkpoint moves only after the hub's acknowledgement, so a
+dropped link costs at most the batch in flight, which is resent under the same key."""
+import http.client
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from ..ids import utcnow
+from ..models import Setting, SyncRun, db
+from . import incoming, outbox, state
+from .wire import WireError, unpack
+
+log = logging.getLogger(__name__)
+
+# Plain words for the crew (the console shows them translated, by code).
+ERRORS = {
+    "offline": "Could not reach the hub: no connection, or the hub is switched off. Sync will try again.",
+    "unauthorized": "The hub did not accept this van's key. Pair the van again with a new code from the coordinator.",
+    "revoked": "The coordinator has blocked this van. Ask the coordinator before syncing again.",
+    "not_paired": "This van is not paired with a hub yet.",
+    "busy": "A sync is already running.",
+    "refused": "The hub refused a batch of records. The records are kept on this laptop; tell the coordinator.",
+    "server": "The hub had a problem. Sync will try again.",
+    "pairing": "Pairing did not work.",
+}
+TRANSIENT = {"offline", "server", "busy"}
+MAX_ROUNDS = 10_000              # batches in one sync: a guard against a loop, never reached honestly
+
+
+class SyncError(Exception):
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{ERRORS.get(code, code)} ({detail})" if detail else ERRORS.get(code, code))
+        self.code, self.message, self.detail = code, ERRORS.get(code, code), detail
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT
+
+
+@dataclass
+class Result:
+    ok: bool = False
+    pushed: int = 0                # van records the hub acknowledged (new, updated or already held)
+    pulled: int = 0                # plan/content records written on the van
+    parked: int = 0                # records set aside in this sync
+    batches: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+    error_code: str = ""
+    error: str = ""
+    detail: str = ""
+    skipped: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+class Http:
+    """A keep-alive HTTP(S) connection to the hub that counts the bytes it moves."""
+
+    def __init__(self, base_url: str, authorization: str | None = None, timeout: float = 30.0):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SyncError("pairing", f"hub address {base_url!r} must start with http:// or https://")
+        self.https, self.host, self.port = parts.scheme == "https", parts.hostname, parts.port
+        self.prefix = parts.path.rstrip("/")
+        self.authorization, self.timeout = authorization, timeout
+        self.conn, self.sent, self.received = None, 0, 0
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        """-> (status, response headers, body bytes); network trouble raises SyncError("offline")."""
+        sent_headers = {"User-Agent": "vankit-sync/1", "Accept-Encoding": "gzip"}
+        if self.authorization:
+            sent_headers["Authorization"] = self.authorization
+        sent_headers.update(headers or {})
+        if self.conn is None:
+            kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
+            self.conn = kind(self.host, self.port, timeout=self.timeout)
+        try:
+            self.conn.request(method, self.prefix + path, body=body, headers=sent_headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise SyncError("offline", f"{method} {path}: {exc.__class__.__name__}: {exc}") from None
+        self.sent += len(body or b"") + len(method) + len(path) + 12 + sum(len(k) + len(v) + 4 for k, v in sent_headers.items())
+        self.received += len(data) + sum(len(k) + len(v) + 4 for k, v in response.getheaders()) + 17
+        if response.will_close:
+            self.close()
+        return response.status, dict(response.getheaders()), data
+
+    def json(self, method: str, path: str, body=None, retries: int = 0, headers=None):
+        """A request with up to `retries` repeats after a network failure (every call we make is
+        safe to repeat); -> (status, parsed JSON or None)."""
+        for attempt in range(retries + 1):
+            try:
+                status, _headers, data = self.request(method, path, body, headers)
+                break
+            except SyncError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(0.25 * 2 ** attempt, 2.0))
+        try:
+            return status, unpack(data) if data[:2] == b"\x1f\x8b" else json.loads(data or b"null")
+        except (ValueError, WireError):
+            return status, None
+
+
+def _error_of(status: int, payload) -> SyncError:
+    error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+    detail = f"HTTP {status} {error.get('code', '')}: {error.get('message', '')}".strip()
+    if status == 401:
+        return SyncError("revoked" if error.get("code") == "revoked" else "unauthorized", detail)
+    if status >= 500 or status in (429, 502, 503, 504):
+        return SyncError("server", detail)
+    return SyncError("refused", detail)
+
+
+# --- pairing ------------------------------------------------------------------------------------
+
+def parse_pair_link(text: str) -> tuple[str | None, str | None]:
+    """`http://hub/pair?code=X` or `vankit:pair?hub=URL&code=X` -> (hub url, code)."""
+    from urllib.parse import parse_qs
+    parts = urlsplit(text)
+    query = parse_qs(parts.query)
+    code = (query.get("code") or [None])[0]
+    if parts.scheme == "vankit":
+        return (query.get("hub") or [None])[0], code
+    if parts.scheme in ("http", "https") and parts.path.rstrip("/").endswith("/pair"):
+        return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')[:-5]}", code
+    return None, None
+
+
+def pair(hub_url: str, code: str, timeout: float = 30.0) -> dict:
+    """Exchange the one-time code for this van's id and secret and keep them. -> {"van_id", "hub_url"}."""
+    hub_url = hub_url.rstrip("/")
+    client = Http(hub_url, timeout=timeout)
+    try:
+        status, payload = client.json("POST", "/api/v1/pair", json.dumps({"code": code}).encode(),
+                                      headers={"Content-Type": "application/json"})
+    finally:
+        client.close()
+    if status != 200 or not isinstance(payload, dict) or "secret" not in payload:
+        error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+        raise SyncError("pairing", error.get("message") or f"HTTP {status} from {hub_url}")
+    previous = Setting.get_value(state.VAN_ID) or ""
+    state.save_pairing(hub_url, payload["van_id"], payload["secret"])
+    return {"van_id": payload["van_id"], "hub_url": hub_url, "name": payload.get("name", ""),
+            "previous_van_id": previous if previous and previous != payload["van_id"] else ""}
+
+
+# --- sync ---------------------------------------------------------------------------------------
+
+def sync(data_dir: str, trigger: str = "cli", progress=None, timeout: float = 30.0, retries: int = 2,
+         batch_rows: int = outbox.BATCH_ROWS) -> Result:
+    """Push everything new, then pull the plan; never raises for hub or network trouble — the
+    Result says what happened (and a SyncRun row remembers it for the console).
+    `progress(phase, done, total)` is called as it goes (phase: connect, push, pull, done)."""
+    result, started = Result(), time.monotonic()
+    report = progress or (lambda *a: None)
+    try:
+        with state.sync_lock(data_dir):
+            with db.atomic():
+                run = SyncRun.create(trigger=trigger, started_at=utcnow())
+            try:
+                _sync(result, report, timeout, retries, batch_rows)
+                result.ok = True
+            except SyncError as exc:
+                result.error_code, result.error, result.detail = exc.code, exc.message, exc.detail
+                log.warning("sync failed: %s %s", exc.code, exc.detail)
+            result.seconds = round(time.monotonic() - started, 3)
+            with db.atomic():
+                SyncRun.update(finished_at=utcnow(), ok=result.ok, pushed=result.pushed, pulled=result.pulled,
+                               parked=result.parked, bytes_sent=result.bytes_sent,
+                               bytes_received=result.bytes_received, error_code=result.error_code,
+                               error=result.error, detail=result.detail[:2000]).where(SyncRun.id == run.id).execute()
+                SyncRun.delete().where(SyncRun.id < run.id - 500).execute()
+    except state.Busy:
+        result.error_code, result.error = "busy", ERRORS["busy"]
+    report("done", 1, 1)
+    return result
+
+
+def _sync(result: Result, report, timeout, retries, batch_rows):
+    creds = state.credentials()
+    if creds is None:
+        raise SyncError("not_paired", "run `vanapp pair HUB_URL CODE`")
+    hub_url, van_id, secret = creds
+    hub = Http(hub_url, f"Bearer {van_id}.{secret}", timeout)
+    try:
+        report("connect", 0, 1)
+        epoch = state.epoch()
+        status, st = hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
+        if status != 200 or not isinstance(st, dict):
+            raise _error_of(status, st)
+        cursor = int(st.get("cursor", 0))
+        if cursor > state.max_seq():
+            # the hub holds more than this outbox ever had: the database was restored or made anew
+            epoch, cursor = state.new_epoch(), 0
+        _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows)
+        hub_plan = int(st.get("pull_cursor", 0))
+        local_plan = state.get_int(state.PULL_CURSOR)
+        if local_plan > hub_plan:
+            local_plan = 0                  # the hub's outbox was reset: pull everything again
+        if hub_plan > local_plan:
+            _pull(hub, result, report, local_plan, hub_plan, retries)
+    finally:
+        result.bytes_sent, result.bytes_received = hub.sent, hub.received
+        hub.close()
+
+
+def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
+    if state.get_int(state.PUSH_CURSOR) != cursor:
+        state.acknowledge(cursor)           # the hub's word is the checkpoint
+    pend = state.pending()
+    if pend and (pend.get("epoch") != epoch or pend.get("from") != cursor):
+        pend = None
+    first, last = cursor, state.max_seq()
+    parked, sent_plan, limit, refusals = state.parked_keys(), set(), batch_rows, 0
+    report("push", 0, last - first)
+    for _round in range(MAX_ROUNDS):
+        key = pend["key"] if pend else state.new_batch_key()
+        batch = outbox.collect(cursor, van_id, epoch, key, parked, sent_plan,
+                               end=pend["to"] if pend else None, limit=limit)
+        if batch is None:
+            return
+        if batch.held_back:
+            result.parked += state.park(batch.held_back)
+            parked |= {(r["model"], r["id"], r["version"]) for r in batch.held_back}
+        pend = {"key": key, "epoch": epoch, "from": batch.start, "to": batch.end}
+        state.set_pending(pend)
+        status, payload = hub.json("POST", "/api/v1/sync/push", batch.body, retries=retries,
+                                   headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        if status == 200 and isinstance(payload, dict) and "cursor" in payload:
+            new_cursor = int(payload["cursor"])
+            state.acknowledge(new_cursor)
+            result.batches += 1
+            if new_cursor >= batch.end:
+                result.pushed += batch.records
+                sent_plan |= batch.plan
+            cursor, pend, limit, refusals = new_cursor, None, batch_rows, 0
+            report("push", max(0, min(cursor, last) - first), last - first)
+            continue
+        error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+        at_fault = error.get("records") or []
+        if status in (400, 403, 409) and at_fault and refusals < 3:
+            # refused for good: set those records aside with the hub's reason, send the rest
+            items = [dict(r, version=batch.versions.get((r.get("model"), r.get("id")), 0))
+                     for r in at_fault if (r.get("model"), r.get("id")) in batch.versions]
+            if not items:
+                raise _error_of(status, payload)
+            result.parked += state.park(items)
+            parked |= {(r["model"], r["id"], r["version"]) for r in items}
+            pend, refusals = None, refusals + 1
+            continue
+        if status == 413 and limit > 1:
+            pend, limit = None, max(1, limit // 4)
+            continue
+        raise _error_of(status, payload)
+    raise SyncError("refused", "too many batches in one sync")
+
+
+def _pull(hub, result, report, cursor, target, retries):
+    report("pull", 0, target - cursor)
+    start = cursor
+    for _round in range(MAX_ROUNDS):
+        status, document = hub.json("GET", f"/api/v1/sync/pull?cursor={cursor}", retries=retries)
+        if status != 200 or not isinstance(document, dict):
+            raise _error_of(status, document)
+        try:
+            with db.atomic():
+                applied = incoming.apply_pull(document)
+                Setting.put(state.PULL_CURSOR, str(int(document["cursor"])))
+        except (WireError, KeyError, TypeError, ValueError) as exc:
+            raise SyncError("refused", f"could not read what the hub sent: {exc}") from None
+        result.pulled += applied["applied"]
+        result.skipped += applied["skipped"]
+        cursor = int(document["cursor"])
+        report("pull", min(cursor, target) - start, target - start)
+        if not document.get("more"):
+            return

@@ -1,0 +1,133 @@
+"""Building the van's next batch from the outbox: the van-owned records changed after the cursor
+(each once, in its current version), the plan records they refer to, the batch's idempotency
+key and cursor range, packed for the wire."""
+from dataclasses import dataclass, field
+
+from ..models import db
+from . import records
+from .wire import FORMAT, MAX_BODY, MAX_RECORDS, encode_models, pack
+
+BATCH_ROWS = 2000            # outbox rows per batch
+PLAN_ROOT = "Screening"      # a screening travels with its programme
+
+
+@dataclass
+class Batch:
+    key: str
+    epoch: str
+    start: int                                   # cursor range (start, end]
+    end: int
+    body: bytes
+    records: int                                 # van-owned records in it
+    versions: dict = field(default_factory=dict)  # (model, id) -> version, for parking
+    plan: set = field(default_factory=set)       # (model, id) of plan records sent along
+    held_back: list = field(default_factory=list)  # records parked before sending (other van)
+
+
+def _outbox_rows(start: int, end: int | None, limit: int) -> list[tuple]:
+    if end is None:
+        sql = f'SELECT "seq", "model", "record_id" FROM "outbox" WHERE "seq" > {db.param} ORDER BY "seq" LIMIT {db.param}'
+        return db.execute_sql(sql, [start, limit]).fetchall()
+    sql = (f'SELECT "seq", "model", "record_id" FROM "outbox" WHERE "seq" > {db.param} AND "seq" <= {db.param} '
+           f'ORDER BY "seq"')
+    return db.execute_sql(sql, [start, end]).fetchall()
+
+
+def collect(start: int, van_id: str, epoch: str, key: str, parked: set, sent_plan: set,
+            end: int | None = None, limit: int = BATCH_ROWS) -> Batch | None:
+    """The batch after cursor `start` (up to `end` when resending a batch in flight), or None
+    when the outbox holds nothing after `start`."""
+    while True:
+        rows = _outbox_rows(start, end, limit)
+        if not rows:
+            return None
+        batch = _build(rows, start, van_id, epoch, key, parked, sent_plan)
+        if (batch.records + len(batch.plan) <= MAX_RECORDS and len(batch.body) <= MAX_BODY) \
+                or len(rows) == 1:
+            return batch
+        # too big for one request (large records, or many plans): take fewer outbox rows
+        end, limit = None, max(1, len(rows) // 2)
+
+
+def _build(rows, start, van_id, epoch, key, parked, sent_plan) -> Batch:
+    end = rows[-1][0]
+    van_tables = {t.name: t for t in records.ordered_tables("van")}
+    hub_tables = {t.name: t for t in records.ordered_tables("hub")}
+    wanted = {}
+    for _seq, model, record_id in rows:
+        if model in van_tables:
+            wanted.setdefault(model, {})[record_id] = None   # first appearance keeps its place
+    batch = Batch(key=key, epoch=epoch, start=start, end=end, body=b"", records=0)
+    tables, plan_need = [], {}
+    for name, table in van_tables.items():
+        ids = list(wanted.get(name, ()))
+        if not ids:
+            continue
+        values = table.read(ids)
+        id_at, van_at, version_at = (table.columns.index(c) for c in ("id", "van", "version"))
+        keep = []
+        for i, van in enumerate(values[van_at]):
+            record = (name, values[id_at][i], values[version_at][i])
+            if record in parked:
+                continue
+            if van not in ("", van_id):
+                batch.held_back.append({"model": name, "id": record[1], "version": record[2],
+                                        "code": "other_van",
+                                        "message": f"recorded as van {van!r}; this laptop is paired as {van_id!r}"})
+                continue
+            keep.append(i)
+        values = [[column[i] for i in keep] for column in values]
+        values[van_at] = [van_id] * len(keep)              # "" means this van, before pairing
+        for i in range(len(keep)):
+            batch.versions[(name, values[id_at][i])] = values[version_at][i]
+        for fk, parent in table.foreign_keys.items():
+            if parent.__name__ in hub_tables:
+                at = table.columns.index(fk)
+                plan_need.setdefault(parent.__name__, set()).update(v for v in values[at] if v)
+        batch.records += len(keep)
+        tables.append((name, table.columns, table.time_columns, values))
+    plan_tables = _plan_closure(plan_need, hub_tables, sent_plan, batch)
+    document = {"format": FORMAT, "kind": "push", "van": van_id, "epoch": epoch, "key": key,
+                "from": start, "to": end, "models": encode_models(plan_tables + tables)}
+    batch.body = pack(document)
+    return batch
+
+
+def _plan_closure(need: dict, hub_tables: dict, sent_plan: set, batch: Batch) -> list:
+    """The plan records the van's records refer to, with their parents and each screening's
+    programme, minus those already sent in this sync. The hub inserts them only if absent."""
+    roots = need.get(PLAN_ROOT, set())
+    if roots:
+        for name, table in hub_tables.items():
+            for fk, parent in table.foreign_keys.items():
+                if parent.__name__ == PLAN_ROOT:
+                    ids = _children(table, fk, roots)
+                    need.setdefault(name, set()).update(ids)
+    out = []
+    for name in reversed(list(hub_tables)):           # children first: they add their parents
+        table = hub_tables[name]
+        ids = sorted(i for i in need.get(name, ()) if (name, i) not in sent_plan)
+        if not ids:
+            continue
+        values = table.read(ids)
+        if not values or not values[0]:
+            continue
+        for fk, parent in table.foreign_keys.items():
+            if parent.__name__ in hub_tables:
+                at = table.columns.index(fk)
+                need.setdefault(parent.__name__, set()).update(v for v in values[at] if v)
+        batch.plan.update((name, i) for i in values[table.columns.index("id")])
+        out.append((name, table.columns, table.time_columns, values))
+    out.reverse()
+    return out
+
+
+def _children(table, fk: str, parent_ids: set) -> list[str]:
+    ids, parents = [], list(parent_ids)
+    column = table.sql_column(fk)
+    for at in range(0, len(parents), records.CHUNK):
+        chunk = parents[at:at + records.CHUNK]
+        marks = ", ".join([db.param] * len(chunk))
+        cursor = db.execute_sql(f'SELECT "id" FROM "{table.table}" WHERE "{column}" IN ({marks})', chunk)
+        ids += [row[0] for row in cursor.fetchall()]
+    return ids

@@ -1,0 +1,173 @@
+"""The van's side of sync state: pairing settings, the outbox epoch and cursors, the batch in
+flight, parked records, the one-sync-at-a-time lock and the honest status shown to the crew."""
+import json
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..ids import new_id
+from ..models import Outbox, Setting, SyncParked, SyncRun, db
+from . import records
+
+HUB_URL = "hub_url"
+VAN_ID = "van_id"
+SECRET = "van_secret"           # read by vanapp.security.van_secret()
+EPOCH = "sync_epoch"            # this installation's outbox identity (a wiped laptop gets a new one)
+PUSH_CURSOR = "sync_push_cursor"
+PULL_CURSOR = "sync_pull_cursor"
+PENDING = "sync_pending"        # the batch in flight: {"key", "epoch", "from", "to"}
+LOCK_FILE = "sync.lock"
+
+
+class Busy(RuntimeError):
+    """Another sync is running on this van."""
+
+
+def credentials() -> tuple[str, str, str] | None:
+    """(hub url, van id, secret hex) once paired, else None."""
+    url, van, secret = (Setting.get_value(k) for k in (HUB_URL, VAN_ID, SECRET))
+    if url and van and secret and Setting.get_value("sync_paired") == "1":
+        return url, van, secret
+    return None
+
+
+def save_pairing(hub_url: str, van_id: str, secret_hex: str) -> None:
+    with db.atomic():
+        Setting.put(HUB_URL, hub_url.rstrip("/"))
+        Setting.put(VAN_ID, van_id)
+        Setting.put(SECRET, secret_hex)
+        Setting.put("sync_paired", "1")
+        Setting.put(PULL_CURSOR, "0")       # a new pairing pulls the plan again (idempotent)
+        Setting.delete().where(Setting.key == PENDING).execute()
+
+
+def epoch() -> str:
+    value = Setting.get_value(EPOCH)
+    if not value:
+        value = new_id()
+        with db.atomic():
+            Setting.put(EPOCH, value)
+    return value
+
+
+def new_epoch() -> str:
+    """The outbox was reset (restored or recreated database): start counting afresh."""
+    value = new_id()
+    with db.atomic():
+        Setting.put(EPOCH, value)
+        Setting.put(PUSH_CURSOR, "0")
+        Setting.delete().where(Setting.key == PENDING).execute()
+    return value
+
+
+def get_int(key: str) -> int:
+    return int(Setting.get_value(key, "0") or 0)
+
+
+def pending() -> dict | None:
+    raw = Setting.get_value(PENDING)
+    return json.loads(raw) if raw else None
+
+
+def set_pending(batch: dict | None) -> None:
+    with db.atomic():
+        if batch is None:
+            Setting.delete().where(Setting.key == PENDING).execute()
+        else:
+            Setting.put(PENDING, json.dumps(batch))
+
+
+def acknowledge(cursor: int) -> None:
+    """The hub holds everything up to `cursor`: checkpoint it and forget the batch in flight."""
+    with db.atomic():
+        Setting.put(PUSH_CURSOR, str(cursor))
+        Setting.delete().where(Setting.key == PENDING).execute()
+
+
+def max_seq() -> int:
+    value = db.execute_sql('SELECT MAX("seq") FROM "outbox"').fetchone()[0]
+    return int(value or 0)
+
+
+def parked_keys() -> set[tuple[str, str, int]]:
+    return set(SyncParked.select(SyncParked.model, SyncParked.record_id, SyncParked.version).tuples())
+
+
+def park(items: list[dict]) -> int:
+    """Keep refused records aside with the hub's reason: {"model", "id", "version", "code", "message"}."""
+    if not items:
+        return 0
+    with db.atomic():
+        for item in items:
+            SyncParked.insert(model=item["model"], record_id=item["id"], version=item["version"],
+                              code=item.get("code", "refused")[:32],
+                              reason=item.get("message", "")[:2000]).on_conflict_ignore().execute()
+    return len(items)
+
+
+def retry_parked() -> int:
+    """Put parked records back in the queue (after the coordinator fixed the cause on the hub)."""
+    with db.atomic():
+        rows = list(SyncParked.select())
+        for row in rows:
+            Outbox.create(model=row.model, record_id=row.record_id)
+        SyncParked.delete().execute()
+    return len(rows)
+
+
+def waiting(cursor: int | None = None) -> dict[str, int]:
+    """model -> records changed since the checkpoint that will travel (van-owned, not parked)."""
+    cursor = get_int(PUSH_CURSOR) if cursor is None else cursor
+    van_models = [t.name for t in records.ordered_tables("van")]
+    if not van_models:
+        return {}
+    marks = ", ".join([db.param] * len(van_models))
+    rows = db.execute_sql(f'SELECT "model", COUNT(DISTINCT "record_id") FROM "outbox" WHERE "seq" > {db.param} '
+                          f'AND "model" IN ({marks}) GROUP BY "model"', [cursor, *van_models]).fetchall()
+    return {model: n for model, n in rows}
+
+
+def status() -> dict:
+    """What the console and `vanapp sync --status` say: plain facts, nothing guessed."""
+    creds = credentials()
+    last_ok, last = SyncRun.last_success(), SyncRun.last()
+    parked = list(SyncParked.select().order_by(SyncParked.parked_at.desc()).limit(200))
+    return {
+        "paired": creds is not None,
+        "hub_url": creds[0] if creds else Setting.get_value(HUB_URL),
+        "van_id": Setting.get_value(VAN_ID, ""),
+        "last_success": last_ok.finished_at if last_ok else None,
+        "last_run": last,
+        "last_error": last.error if last and not last.ok else "",
+        "waiting": waiting(),
+        "parked": parked,
+        "parked_count": SyncParked.select().count(),
+    }
+
+
+@contextmanager
+def sync_lock(data_dir: str):
+    """One sync at a time on this van: an OS file lock, released by the kernel when the process
+    dies (kill -9, power cut), so a crash never leaves the van locked out of syncing."""
+    path = Path(data_dir) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Busy("a sync is already running on this van") from None
+        yield
+    finally:
+        handle.close()          # closing releases the lock on both systems
+
+
+def new_batch_key() -> str:
+    return secrets.token_hex(16)

@@ -1,0 +1,1 @@
+"""Tours and schedules: import tour files, query screenings, reschedule and cancel, export .ics."""

@@ -1,0 +1,125 @@
+"""`vanapp schedule ...`: import tour files, list screenings, export a tour's calendar."""
+import datetime as dt
+import json
+import unicodedata
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..models import Screening, Tour, db
+from . import ics, queries
+from .importer import import_files
+
+
+@click.group("schedule", cls=AppGroup)
+def schedule():
+    """Tours and screenings: import tour files, list, export a calendar."""
+
+
+def _summary(result) -> str:
+    c = result.counts
+    t, s, v = c["tours"], c["screenings"], c["villages"]
+    verb = "would import" if result.check else "imported"
+    return (f"{verb} {len(result.tours)} tour(s) ({t['added']} new, {t['updated']} updated, "
+            f"{t['unchanged']} unchanged): screenings {s['added']} added, {s['updated']} updated, "
+            f"{s['unchanged']} unchanged, {s['removed']} removed; "
+            f"villages {v['added']} added, {v['updated']} updated")
+
+
+@schedule.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--check", is_flag=True, help="Check everything and write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_command(files, check, as_json):
+    """Import tour FILES (.yaml, .yml, .csv or folders of them) in one transaction.
+
+    Any error anywhere imports nothing; every error is listed as FILE:LINE: field: message.
+    """
+    with db.connection_context():
+        result = import_files(files, tz=current_app.config["TIMEZONE"], check=check)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        for warning in result.warnings:
+            click.echo(str(warning), err=True)
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        if result.ok:
+            click.echo(("check passed: " if check else "") + _summary(result))
+        else:
+            n = len(result.errors)
+            click.echo(f"{n} error{'s' if n != 1 else ''}: nothing was imported.", err=True)
+    click.get_current_context().exit(0 if result.ok else 1)
+
+
+def _date(_ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date: write YYYY-MM-DD", param=param)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: Devanagari vowel signs and viramas take none."""
+    return sum(0 if unicodedata.category(ch) in ("Mn", "Me", "Cf") else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _table(rows, headers) -> str:
+    widths = [max(_width(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
+    lines = []
+    for row in [headers] + rows:
+        cells = [str(c) + " " * (w - _width(str(c))) for c, w in zip(row, widths)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+@schedule.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per screening).")
+@click.option("--tour", "tour_id", help="Only this tour.")
+@click.option("--from", "date_from", callback=_date, help="From this local date (YYYY-MM-DD).")
+@click.option("--to", "date_to", callback=_date, help="Up to and including this local date.")
+def list_command(as_json, tour_id, date_from, date_to):
+    """List screenings by time: date, start, village, block, programme, status."""
+    with db.connection_context():
+        query = queries.screenings(tour_id)
+        if date_from:
+            query = query.where(Screening.date >= date_from)
+        if date_to:
+            query = query.where(Screening.date <= date_to)
+        items = [queries.screening_dict(s, with_programme=True) for s in query]
+    if as_json:
+        click.echo(json.dumps({"items": items}, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        click.echo("no screenings" + (f" in tour {tour_id}" if tour_id else ""))
+        return
+    rows = [[s["date"], s["start"], s["village"]["name"], s["village"]["name_en"],
+             s["village"]["block"], s["programme"] or " ".join(i["label"] for i in s["items"]),
+             s["status"]] for s in items]
+    click.echo(_table(rows, ["date", "start", "village", "village_en", "block", "programme",
+                             "status"]))
+
+
+@schedule.command("ics")
+@click.argument("tour_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def ics_command(tour_id, output):
+    """Export TOUR_ID's screenings as an iCalendar (.ics) file for crew phones."""
+    with db.connection_context():
+        if not Tour.select().where(Tour.id == tour_id).exists():
+            raise click.ClickException(f"no tour '{tour_id}' (see `vanapp schedule list`)")
+        data = ics.tour_ics(tour_id, current_app.config["TIMEZONE"])
+    if output:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+commands = [schedule]

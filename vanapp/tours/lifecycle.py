@@ -1,0 +1,161 @@
+"""A screening's life on the van: planned → in progress → done, or cancelled with a reason, or
+rescheduled. Each change is a ScreeningEvent (van-owned, synced through save_change) and the
+Screening's own status/date/time updated with it, in one short transaction.
+
+The Screening row is the hub's plan, so it is updated in place without an outbox entry; the
+event is what travels, and the tour importer keeps what the crew did (see importer.py).
+"""
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from peewee import SqliteDatabase
+
+from ..ids import utcnow
+from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village, db
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class LifecycleError(Exception):
+    """A change that is refused; `status` is the HTTP status an API answers with."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def _transaction():
+    # Read-then-write: on SQLite take the write lock at BEGIN, so two taps on Start (laptop
+    # and phone) cannot both see "planned".
+    if isinstance(db.obj, SqliteDatabase):
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()
+
+
+def _get(screening_id: str) -> Screening:
+    if isinstance(db.obj, SqliteDatabase):
+        screening = Screening.get_or_none(Screening.id == screening_id)
+    else:
+        screening = (Screening.select().where(Screening.id == screening_id).for_update().first())
+    if screening is None:
+        raise LifecycleError(404, "not_found", f"No screening {screening_id}.", field="id")
+    return screening
+
+
+def _refuse(screening: Screening, action: str, allowed: tuple):
+    if screening.status not in allowed:
+        raise LifecycleError(409, "bad_status", (
+            f"Cannot {action} a screening that is {screening.status.replace('_', ' ')} "
+            f"(only {' or '.join(s.replace('_', ' ') for s in allowed)})."), field="status")
+
+
+def _event(screening: Screening, kind: str, at: dt.datetime, **fields) -> ScreeningEvent:
+    van = Setting.get_value("van_id", "") or screening.van
+    event = ScreeningEvent(screening=screening.id, kind=kind, at=at, van=van, **fields)
+    event.save_change(force_insert=True)
+    return event
+
+
+def _update(screening: Screening, **values):
+    # The plan's version and updated_at stay the hub's: the van's change travels as the event.
+    Screening.update(**values).where(Screening.id == screening.id).execute()
+    for name, value in values.items():
+        setattr(screening, name, value)
+
+
+def start(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
+    """planned → in progress. One screening at a time: another in progress must finish first."""
+    at = at or utcnow()
+    with _transaction():
+        screening = _get(screening_id)
+        _refuse(screening, "start", ("planned",))
+        other = (Screening.select(Screening.id, Screening.date, Village.name_en).join(Village)
+                 .where((Screening.status == "in_progress") & (Screening.id != screening.id)
+                        & (Screening.van == screening.van)).first())
+        if other is not None:
+            raise LifecycleError(409, "other_in_progress", (
+                f"{other.village.name_en} ({other.date}) is still in progress: finish or cancel "
+                "it first."), field="status")
+        _update(screening, status="in_progress", status_reason="")
+        return _event(screening, "started", at)
+
+
+def finish(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
+    """in progress → done."""
+    at = at or utcnow()
+    with _transaction():
+        screening = _get(screening_id)
+        _refuse(screening, "finish", ("in_progress",))
+        _update(screening, status="done")
+        return _event(screening, "finished", at)
+
+
+def cancel(screening_id: str, reason: str, text: str = "",
+           at: dt.datetime | None = None) -> ScreeningEvent:
+    """planned or in progress → cancelled, with a reason (rain, generator, no_audience, other)."""
+    at = at or utcnow()
+    reason = (reason or "").strip()
+    text = (text or "").strip()
+    if reason not in CANCEL_REASONS:
+        raise LifecycleError(400, "bad_request", "reason must be one of: " + ", ".join(CANCEL_REASONS)
+                             + ".", field="reason")
+    if reason == "other" and not text:
+        raise LifecycleError(400, "bad_request", "Say what happened when the reason is 'other'.",
+                             field="text")
+    if len(text) > 500:
+        raise LifecycleError(400, "bad_request", "text must be at most 500 characters.", field="text")
+    stored = f"{reason}: {text}" if text else reason
+    with _transaction():
+        screening = _get(screening_id)
+        _refuse(screening, "cancel", ("planned", "in_progress"))
+        _update(screening, status="cancelled", status_reason=stored)
+        return _event(screening, "cancelled", at, reason=stored)
+
+
+def reschedule(screening_id: str, date: str, start_time: str, tz: str,
+               at: dt.datetime | None = None) -> ScreeningEvent:
+    """Move a planned (or cancelled: it is planned again) screening to another local date/time;
+    refused if the van has another show then."""
+    at = at or utcnow()
+    date, start_time = (date or "").strip(), (start_time or "").strip()
+    if not DATE.match(date):
+        raise LifecycleError(400, "bad_request", "date must look like 2026-12-03.", field="date")
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise LifecycleError(400, "bad_request", f"{date} is not a date in the calendar.",
+                             field="date") from None
+    if not TIME.match(start_time):
+        raise LifecycleError(400, "bad_request", "start must be a time like 18:30.", field="start")
+    hour, minute = map(int, start_time.split(":"))
+    starts_at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
+    with _transaction():
+        screening = _get(screening_id)
+        _refuse(screening, "reschedule", ("planned", "cancelled"))
+        ends_at = starts_at + dt.timedelta(minutes=screening.duration_min)
+        clash = _clash(screening, starts_at, ends_at)
+        if clash is not None:
+            raise LifecycleError(409, "overlap", (
+                f"The van already has {clash.village.name_en} on {clash.date} at {clash.start}; "
+                "choose another time."), field="start")
+        _update(screening, status="planned", status_reason="", date=date, start=start_time,
+                starts_at=starts_at)
+        return _event(screening, "rescheduled", at, new_date=date, new_start=start_time)
+
+
+def _clash(screening: Screening, starts_at: dt.datetime, ends_at: dt.datetime):
+    """Another live screening of the same van whose time overlaps [starts_at, ends_at)."""
+    same_van = (Screening.van == screening.van) if screening.van else (Screening.tour == screening.tour)
+    # Stored times are fixed-width UTC text, so the window test is done here in Python over
+    # the candidates of the nearby days (a show lasts hours, not days).
+    near = [(starts_at + dt.timedelta(days=d)).date().isoformat() for d in (-2, -1, 0, 1, 2)]
+    candidates = (Screening.select(Screening, Village).join(Village)
+                  .where(same_van & (Screening.id != screening.id)
+                         & (Screening.status != "cancelled") & Screening.date.in_(near)))
+    for other in candidates:
+        other_end = other.starts_at + dt.timedelta(minutes=other.duration_min)
+        if other.starts_at < ends_at and starts_at < other_end:
+            return other
+    return None

@@ -1,0 +1,52 @@
+"""Reusable reads of the plan for pages, the API and the CLI."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from ..ids import utcnow
+from ..models import ProgrammeItem, Screening, Tour, Village
+
+
+def local_now(tz: str) -> dt.datetime:
+    return utcnow().astimezone(ZoneInfo(tz))
+
+
+def screenings(tour_id: str | None = None):
+    query = (Screening.select(Screening, Village, Tour).join(Village).switch(Screening).join(Tour)
+             .order_by(Screening.starts_at))
+    if tour_id:
+        query = query.where(Screening.tour == tour_id)
+    return query
+
+
+def on_date(day: str):
+    return screenings().where(Screening.date == day)
+
+
+def next_screening(tz: str):
+    """Tonight's screening if there is one, else the next one not done or cancelled."""
+    today = local_now(tz).date().isoformat()
+    active = screenings().where(Screening.status == "in_progress").first()
+    if active:
+        return active
+    return (screenings().where((Screening.date >= today) &
+                               (Screening.status.not_in(["done", "cancelled"]))).first())
+
+
+def programme(screening_id: str):
+    return (ProgrammeItem.select().where(ProgrammeItem.screening == screening_id)
+            .order_by(ProgrammeItem.position))
+
+
+def screening_dict(s: Screening, with_programme: bool = False) -> dict:
+    out = {
+        "id": s.id, "tour": s.tour_id, "date": s.date, "start": s.start,
+        "starts_at": s.to_wire()["starts_at"], "status": s.status, "status_reason": s.status_reason,
+        "programme": s.programme, "notes": s.notes,
+        "village": {"id": s.village.id, "name": s.village.name, "name_en": s.village.name_en,
+                    "block": s.village.block, "district": s.village.district},
+        "van": s.van, "version": s.version,
+    }
+    if with_programme:
+        out["items"] = [{"position": i.position, "kind": i.kind, "ref": i.ref, "prefix": i.prefix,
+                         "phase": i.phase, "label": i.label} for i in programme(s.id)]
+    return out

@@ -1,0 +1,114 @@
+"""/api/v1 attendance: taps, counts, headcounts, participants and a screening's summary.
+
+Every write answers only after its commit; every refusal is the one JSON error shape and
+writes nothing."""
+import json
+
+from flask import jsonify, request
+
+from ...attendance import participants, report, summary, tally
+from ..errors import ApiError
+from . import bp
+from .pagination import page
+
+
+def _refuse(exc: tally.AttendanceError):
+    raise ApiError(exc.status, exc.code, exc.message, field=exc.field)
+
+
+def _body() -> dict:
+    # Parsed whatever the Content-Type says: a script that forgot the header still gets a clear answer.
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise ApiError(400, "bad_json", "Send a JSON object body (Content-Type: application/json).")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    return data
+
+
+def _require(data: dict, *names):
+    for name in names:
+        if name not in data or data[name] is None:
+            raise ApiError(400, "missing", f"{name} is required.", field=name)
+
+
+@bp.post("/screenings/<screening_id>/attendance")
+def post_tap(screening_id):
+    data = _body()
+    try:
+        done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
+                                at=data.get("at"), device=data.get("device"))
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    body = {"id": done.id, "duplicate": done.duplicate, "counts": done.counts,
+            "total": sum(done.counts.values())}
+    return jsonify(body), (200 if done.duplicate else 201)
+
+
+@bp.get("/screenings/<screening_id>/attendance")
+def get_attendance(screening_id):
+    try:
+        tally.get_screening(screening_id)
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    return jsonify(tally.state(screening_id))
+
+
+@bp.post("/screenings/<screening_id>/headcounts")
+def post_headcount(screening_id):
+    data = _body()
+    try:
+        tally.get_screening(screening_id)
+        _require(data, "kind", "count")
+        done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
+                                      at=data.get("at"))
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), \
+        (200 if done.duplicate else 201)
+
+
+@bp.post("/screenings/<screening_id>/participants")
+def post_participant(screening_id):
+    data = _body()
+    try:
+        tally.get_screening(screening_id)
+        person, duplicate = participants.sign_in(screening_id, data)
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), \
+        (200 if duplicate else 201)
+
+
+@bp.get("/screenings/<screening_id>/participants")
+def list_participants(screening_id):
+    try:
+        tally.get_screening(screening_id)
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    return jsonify(page(participants.for_screening(screening_id), participants.wire,
+                        "api.list_participants", screening_id=screening_id))
+
+
+@bp.get("/participants/<code>")
+def find_participant(code):
+    found = participants.find(code)
+    if not found:
+        raise ApiError(404, "not_found", f"No participant with the code {code[:40]!r}.", field="code")
+    return jsonify({"items": [participants.wire(p) for p in found], "next": None})
+
+
+@bp.get("/screenings/<screening_id>/summary")
+def get_summary(screening_id):
+    """The screening's report and its signed QR text (what the summary page shows)."""
+    try:
+        data = report.screening_report(screening_id)
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    text = report.summary_qr_text(data)
+    data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M"}
+    return jsonify(data)

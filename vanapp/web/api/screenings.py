@@ -1,0 +1,37 @@
+"""GET /api/v1/screenings and /api/v1/screenings/<id>: the plan, for scripts and pages."""
+import re
+
+from flask import jsonify, request
+
+from ...models import Screening
+from ...tours import queries
+from ..errors import ApiError
+from . import bp
+from .pagination import page
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@bp.get("/screenings")
+def list_screenings():
+    query = queries.screenings(request.args.get("tour"))
+    for arg, op in (("from", "ge"), ("to", "le"), ("date", "eq")):
+        value = request.args.get(arg)
+        if value is None:
+            continue
+        if not DATE.match(value):
+            raise ApiError(400, "bad_request", f"{arg} must be a date like 2026-12-03.", field=arg)
+        query = query.where({"ge": Screening.date >= value, "le": Screening.date <= value,
+                             "eq": Screening.date == value}[op])
+    status = request.args.get("status")
+    if status:
+        query = query.where(Screening.status == status)
+    return jsonify(page(query, queries.screening_dict, "api.list_screenings"))
+
+
+@bp.get("/screenings/<screening_id>")
+def get_screening(screening_id):
+    s = queries.screenings().where(Screening.id == screening_id).first()
+    if s is None:
+        raise ApiError(404, "not_found", f"No screening {screening_id}.", field="id")
+    return jsonify(queries.screening_dict(s, with_programme=True))

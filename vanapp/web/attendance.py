@@ -1,0 +1,124 @@
+"""Crew pages for counting: the tally, sign-in with consent, the participant card and look-up,
+and a screening's summary with its signed QR code."""
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, url_for)
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..attendance import participants, report, summary, tally
+from ..ids import new_id
+from ..models import Screening
+from ..tours import queries
+from .auth import guard_crew_blueprint
+
+bp = Blueprint("attendance", __name__, url_prefix="/attendance")
+guard_crew_blueprint(bp)
+
+CATEGORY_LABELS = {"men": _l("Men"), "women": _l("Women"), "boys": _l("Boys"), "girls": _l("Girls")}
+GENDER_LABELS = {"woman": _l("Woman"), "man": _l("Man"), "other": _l("Other"), "unsaid": _l("Prefer not to say")}
+AGE_LABELS = {"under-18": _l("Under 18"), "18-30": _l("18 to 30"), "31-45": _l("31 to 45"),
+              "46-60": _l("46 to 60"), "over-60": _l("Over 60")}
+
+
+def category_label(name: str) -> str:
+    return str(CATEGORY_LABELS.get(name, name.replace("-", " ").replace("_", " ").capitalize()))
+
+
+@bp.context_processor
+def _labels():
+    return {"category_label": category_label, "GENDER_LABELS": GENDER_LABELS, "AGE_LABELS": AGE_LABELS}
+
+
+def _screening_or_404(screening_id: str) -> Screening:
+    s = queries.screenings().where(Screening.id == screening_id).first()
+    if s is None:
+        abort(404)
+    return s
+
+
+@bp.get("/")
+def tally_index():
+    """The tally of tonight's (or the next) screening; a chooser when there is none."""
+    s = queries.next_screening(current_app.config["TIMEZONE"])
+    if s is not None:
+        return redirect(url_for("attendance.tally_page", screening_id=s.id))
+    recent = list(queries.screenings().order_by(Screening.starts_at.desc()).limit(12))
+    return render_template("attendance/choose.html", screenings=recent)
+
+
+@bp.get("/screenings/<screening_id>")
+def tally_page(screening_id):
+    s = _screening_or_404(screening_id)
+    state = tally.state(s.id)
+    names = list(state["counts"])
+    config = {
+        "screening": s.id,
+        "cancelled": s.status == "cancelled",
+        "attendanceUrl": url_for("api.get_attendance", screening_id=s.id),
+        "headcountUrl": url_for("api.post_headcount", screening_id=s.id),
+        "loginUrl": url_for("auth.login", next=request.path),
+        "state": state,
+        "strings": {
+            "pending": str(_l("%(n)s waiting to send")), "saved": str(_l("saved")),
+            "offline": str(_l("No connection: taps are kept on this phone and sent when it is back.")),
+            "online": str(_l("Connected")), "login": str(_l("Logged out: log in again to send the taps.")),
+            "refused": str(_l("Not counted:")), "csrf": str(_l("Reload the page to send the taps.")),
+            "headcountSaved": str(_l("Headcount saved")), "headcountBad": str(_l("Type a number first.")),
+        },
+    }
+    return render_template("attendance/tally.html", screening=s, state=state, names=names, config=config)
+
+
+def _form_data(form) -> dict:
+    return {k: form.get(k) for k in ("id", "name", "gender", "age_band", "village", "phone",
+                                     "consent", "consent_version")}
+
+
+@bp.route("/screenings/<screening_id>/sign-in", methods=["GET", "POST"])
+def sign_in(screening_id):
+    s = _screening_or_404(screening_id)
+    error, values = None, {"id": new_id(), "village": s.village.name}
+    if request.method == "POST":
+        values = _form_data(request.form)
+        try:
+            person, _dup = participants.sign_in(s.id, values)
+        except tally.AttendanceError as exc:
+            error = exc
+        else:
+            return redirect(url_for("attendance.card", participant_id=person.id))
+    return render_template("attendance/sign_in.html", screening=s, values=values, error=error,
+                           consent=participants.consent_text(), consent_version=participants.CONSENT_VERSION,
+                           genders=participants.GENDERS, age_bands=participants.AGE_BANDS,
+                           count=tally.participants_count(s.id)), (400 if error else 200)
+
+
+@bp.get("/participants/<participant_id>")
+def card(participant_id):
+    try:
+        person = participants.get(participant_id)
+    except tally.NotFound:
+        abort(404)
+    s = _screening_or_404(person.screening_id)
+    # our own SVG markup, drawn from the id (no user text inside): safe to inline
+    qr = Markup(summary.qr_svg(person.id))
+    return render_template("attendance/card.html", person=person, screening=s, qr=qr,
+                           code=participants.short_code(person.id))
+
+
+@bp.get("/lookup")
+def lookup():
+    code = request.args.get("code", "").strip()
+    found = participants.find(code) if code else []
+    if len(found) == 1:
+        return redirect(url_for("attendance.card", participant_id=found[0].id))
+    return render_template("attendance/lookup.html", code=code, found=found,
+                           short_code=participants.short_code), (404 if code and not found else 200)
+
+
+@bp.get("/screenings/<screening_id>/summary")
+def summary_page(screening_id):
+    s = _screening_or_404(screening_id)
+    data = report.screening_report(s.id)
+    text = report.summary_qr_text(data)
+    qr = summary.qr_code(text)
+    return render_template("attendance/summary.html", screening=s, report=data, qr_text=text,
+                           qr_version=qr.version, qr=Markup(summary.qr_svg(text)))

@@ -1,0 +1,46 @@
+"""Which blueprints a van app or a hub app serves, and the crew's navigation.
+
+Areas add their blueprint here once; a nav entry shows only when its endpoint exists.
+"""
+from flask import current_app, jsonify
+from flask_babel import lazy_gettext as _l
+
+# (endpoint, label) in the order the crew sees them.
+VAN_NAV = [
+    ("console.today", _l("Today")),
+    ("console.tour", _l("Tour")),
+    ("run.console", _l("Run")),
+    ("attendance.tally_index", _l("Count")),
+    ("games.index", _l("Games")),
+    ("console.media", _l("Media")),
+    ("console.preflight", _l("Pre-flight")),
+    ("syncui.status", _l("Sync")),
+]
+
+
+def register(app):
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.context_processor
+    def _nav():
+        return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+
+    if app.config.get("MODE") == "hub":
+        from ..hub import web as hub_web
+        hub_web.register(app)
+        return
+
+    from . import auth, console, run, attendance, games, audience, syncui
+    from .api import bp as api_bp
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(run.bp)
+    app.register_blueprint(attendance.bp)
+    app.register_blueprint(games.bp)
+    app.register_blueprint(audience.bp)
+    app.register_blueprint(syncui.bp)
+    from .calendar import bp as calendar_bp
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(api_bp)

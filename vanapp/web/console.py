@@ -1,0 +1,96 @@
+"""The crew console: Today, Tour, a screening's page, Media and Pre-flight."""
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+
+from ..models import Game, MediaItem, MediaScan, Screening
+from ..tours import queries
+from .auth import guard_crew_blueprint
+
+bp = Blueprint("console", __name__)
+guard_crew_blueprint(bp)
+
+
+def _titles():
+    """id -> (hi, en) titles of every media item and game, for programme lines."""
+    titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
+    titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})
+    return titles
+
+
+@bp.get("/")
+def today():
+    tz = current_app.config["TIMEZONE"]
+    screening = queries.next_screening(tz)
+    items = list(queries.programme(screening.id)) if screening else []
+    return render_template("console/today.html", screening=screening, items=items,
+                           titles=_titles(), today=queries.local_now(tz).date().isoformat())
+
+
+@bp.get("/tour")
+def tour():
+    by_day = {}
+    for s in queries.screenings():
+        by_day.setdefault(s.date, []).append(s)
+    tz = current_app.config["TIMEZONE"]
+    return render_template("console/tour.html", by_day=by_day,
+                           today=queries.local_now(tz).date().isoformat())
+
+
+@bp.get("/screenings/<screening_id>")
+def screening(screening_id):
+    s = queries.screenings().where(Screening.id == screening_id).first()
+    if s is None:
+        abort(404)
+    return render_template("console/screening.html", screening=s,
+                           items=list(queries.programme(s.id)), titles=_titles())
+
+
+def _local(when) -> str:
+    """A stored UTC instant as the crew's local date and time."""
+    return when.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.get("/media")
+def media():
+    items = list(MediaItem.select().order_by(MediaItem.in_catalog.desc(), MediaItem.kind, MediaItem.id))
+    scans = {s.media_id: s for s in MediaScan.select()}
+    scanned = {media_id: _local(s.scanned_at) for media_id, s in scans.items()}
+    return render_template("console/media.html", items=items, scans=scans, scanned=scanned)
+
+
+@bp.post("/media/scan")
+def media_scan():
+    """Scan now: load the catalogue, checksum and play-test every file (takes a few seconds)."""
+    from ..media.scan import scan_media
+    report = scan_media(current_app.config["MEDIA_DIR"], current_app.config.get("VLC_ARGS", ""))
+    if report.catalog_failed:
+        flash(_("The catalogue has errors, so nothing was changed:") + " " +
+              " · ".join(str(e) for e in report.catalog.errors), "error")
+    elif report.errors:
+        flash(" · ".join(e["message"] for e in report.errors), "error")
+    else:
+        bad = sum(1 for i in report.items if i.status != "ok")
+        flash(_("Scanned %(n)d files: %(ok)d fine, %(bad)d with problems.", n=len(report.items),
+                ok=len(report.items) - bad, bad=bad), "ok" if not bad else "warn")
+    if report.not_in_catalog:
+        flash(_("Files not in the catalogue: %(files)s", files=", ".join(report.not_in_catalog)), "warn")
+    return redirect(url_for("console.media"))
+
+
+@bp.route("/preflight", methods=["GET", "POST"])
+def preflight():
+    """Pre-flight: always a fresh check (a stale "ready" is worse than a few seconds' wait).
+
+    GET checks when the page is opened; the "Check again" form POSTs to check again.
+    """
+    from ..media.preflight import run_preflight
+    days = request.values.get("days", 7, type=int)
+    days = min(max(days or 7, 1), 60)
+    config = current_app.config
+    report = run_preflight(config["MEDIA_DIR"], config.get("VLC_ARGS", ""), config["TIMEZONE"], days)
+    return render_template("console/preflight.html", report=report, days=days,
+                           checked_at=_local(report.checked_at),
+                           checks={c.id: c for c in report.screenings})

@@ -1,0 +1,76 @@
+"""Hindi and English: Flask-Babel, the language choice, and compiling the catalogues.
+
+Catalogue sources are `vanapp/translations/<lang>/*.po`, one file per area so areas can be
+translated independently; they are merged and compiled into the data dir at start-up
+whenever a source is newer than the compiled catalogue.
+"""
+from pathlib import Path
+from urllib.parse import urlparse
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+LANGUAGES = {"hi": "हिन्दी", "en": "English"}
+DEFAULT_LANGUAGE = "hi"
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "translations"
+COOKIE = "vk_lang"
+
+bp = Blueprint("i18n", __name__)
+
+
+def compile_catalogues(out_dir: Path) -> None:
+    for lang_dir in sorted(p for p in SOURCE_DIR.iterdir() if p.is_dir()):
+        sources = sorted(lang_dir.glob("*.po"))
+        target = out_dir / lang_dir.name / "LC_MESSAGES" / "messages.mo"
+        newest = max((p.stat().st_mtime for p in sources), default=0)
+        if target.exists() and target.stat().st_mtime >= newest:
+            continue
+        merged = Catalog(locale=lang_dir.name)
+        for source in sources:
+            with source.open("rb") as fh:
+                for message in read_po(fh, locale=lang_dir.name):
+                    if message.id and message.string and not message.fuzzy:
+                        merged.add(message.id, message.string, context=message.context)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, merged)
+        tmp.replace(target)
+
+
+def select_locale():
+    choice = request.args.get("lang") or request.cookies.get(COOKIE)
+    return choice if choice in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _safe_next(target: str | None) -> str:
+    parsed = urlparse(target or "")
+    if parsed.scheme or parsed.netloc or not (target or "").startswith("/") or "\\" in (target or ""):
+        return url_for("console.today") if "console.today" in current_app.view_functions else "/"
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch(code):
+    """Switch language and remember it for a year (a preference, not a state change)."""
+    response = redirect(_safe_next(request.args.get("next")))
+    if code in LANGUAGES:
+        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def init_app(app):
+    compiled = Path(app.config["DATA_DIR"]) / "translations"
+    compile_catalogues(compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+    app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE", "Asia/Kolkata")
+    Babel(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _languages():
+        return {"LANGUAGES": LANGUAGES, "current_lang": str(get_locale() or DEFAULT_LANGUAGE)}

@@ -1,0 +1,82 @@
+"""Crew pages to run a screening: the run page (Start, the programme on screen, controls, proof
+of play), the phone remote and the projector page. They read and command the player through
+the JSON API (/api/v1/player, /api/v1/screenings/<id>/...), polling twice a second."""
+from flask import Blueprint, abort, current_app, render_template, url_for
+from werkzeug.routing import BuildError
+
+from ..models import Game, MediaItem, PlayLog, Screening
+from ..tours import queries
+from .auth import guard_crew_blueprint
+
+bp = Blueprint("run", __name__, url_prefix="/run")
+guard_crew_blueprint(bp)
+
+
+def _start_player(app):
+    from ..player import get_player
+    get_player(app)
+
+
+# `vanapp serve` starts the player before the first request (libVLC loads once, and a
+# play log left "playing" by a power cut is closed as interrupted), so Start is quick.
+bp.record_once(lambda state: state.app.extensions.setdefault("vanapp_start_hooks", [])
+               .append(_start_player))
+
+
+def _titles():
+    titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
+    titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})
+    return titles
+
+
+def _snapshot():
+    player = current_app.extensions.get("player")
+    return player.snapshot() if player is not None else None
+
+
+def _run_page(screening):
+    items = list(queries.programme(screening.id)) if screening else []
+    plays = list(PlayLog.for_screening(screening.id)) if screening else []
+    return render_template("run/console.html", screening=screening, items=items, titles=_titles(),
+                           plays=plays, snapshot=_snapshot(),
+                           timezone=current_app.config["TIMEZONE"])
+
+
+@bp.get("/")
+def console():
+    """The screening the player is on, else the one in progress, else the next one."""
+    snap = _snapshot()
+    screening = None
+    if snap and snap.get("screening") and snap.get("state") not in ("finished", "stopped", "idle"):
+        screening = queries.screenings().where(Screening.id == snap["screening"]).first()
+    if screening is None:
+        screening = queries.next_screening(current_app.config["TIMEZONE"])
+    return _run_page(screening)
+
+
+@bp.get("/<screening_id>")
+def screening(screening_id):
+    found = queries.screenings().where(Screening.id == screening_id).first()
+    if found is None:
+        abort(404)
+    return _run_page(found)
+
+
+@bp.get("/remote")
+def remote():
+    return render_template("run/remote.html")
+
+
+def _game_screen_url() -> str:
+    """The games area's projector screen, when it exists (the hand-over for game items)."""
+    if "games.projector" not in current_app.view_functions:
+        return ""
+    try:
+        return url_for("games.projector")
+    except BuildError:
+        return ""
+
+
+@bp.get("/projector")
+def projector():
+    return render_template("run/projector.html", game_url=_game_screen_url())
