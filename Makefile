@@ -13,7 +13,7 @@ export VANAPP_MEDIA_DIR ?= $(CURDIR)/media
 # Debian/Ubuntu packages: libVLC to play, Chromium for browser tests, PostgreSQL for hub tests,
 # zbar to read QR codes in tests, fonts so Devanagari renders in screenshots.
 RUN_PACKAGES  := libvlc5 vlc-plugin-base
-TEST_PACKAGES := chromium postgresql zbar-tools libzbar0 fonts-noto-core
+TEST_PACKAGES := chromium postgresql zbar-tools libzbar0 fonts-noto-core ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-run system-test venv sample clean help

@@ -11,7 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 LANGUAGES = {"hi": "हिन्दी", "en": "English"}
 DEFAULT_LANGUAGE = "hi"
@@ -69,6 +69,9 @@ def init_app(app):
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LANGUAGE
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("TIMEZONE", "Asia/Kolkata")
     Babel(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on the app context; where one context outlives a request
+    # (tests, CLI), drop the cache so every request reads its own cookie.
+    app.before_request(refresh)
     app.register_blueprint(bp)
 
     @app.context_processor
