@@ -100,3 +100,14 @@ def test_token_create_prints_a_working_token(cli, client):
     assert result.exit_code == 0, result.output
     token = result.output.strip()
     assert client.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_programme_titles_follow_the_chosen_language(crew):
+    from vanapp.models import MediaItem
+    make_screening(items=(("psa", "ring-the-bell"),))
+    MediaItem.update(title_hi="घंटी बजाओ", title_en="Ring the Bell").execute()
+    crew.get("/lang/hi")
+    assert "घंटी बजाओ" in crew.get("/").data.decode()
+    crew.get("/lang/en")
+    html = crew.get("/").data.decode()
+    assert "Ring the Bell" in html and "घंटी बजाओ" not in html

@@ -74,6 +74,12 @@ def init_app(app):
     app.before_request(refresh)
     app.register_blueprint(bp)
 
+    def current_language() -> str:
+        return str(get_locale() or DEFAULT_LANGUAGE)
+
+    # A global, not only a context variable: macros imported without context see it too.
+    app.jinja_env.globals["current_language"] = current_language
+
     @app.context_processor
     def _languages():
-        return {"LANGUAGES": LANGUAGES, "current_lang": str(get_locale() or DEFAULT_LANGUAGE)}
+        return {"LANGUAGES": LANGUAGES, "current_lang": current_language()}
