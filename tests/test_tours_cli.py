@@ -81,3 +81,15 @@ def test_ics_writes_a_calendar_file(catalog, cli, tmp_path):
 def test_ics_of_an_unknown_tour_fails_plainly(cli):
     r = cli("schedule", "ics", "no-such-tour")
     assert r.exit_code == 1 and "no tour 'no-such-tour'" in r.output
+
+
+def test_a_fresh_van_reads_the_catalogue_and_games_before_importing(cli, app):
+    """No `media scan` yet: the import reads media/catalog.yaml and media/games/ itself."""
+    from pathlib import Path
+    from vanapp.models import Game, MediaItem
+    tour = Path(__file__).resolve().parents[1] / "schedules" / "barabanki-2026-12.yaml"
+    r = cli("schedule", "import", str(tour))
+    assert r.exit_code == 0, r.output
+    assert "not yet checked: run `vanapp media scan`" in r.stderr
+    assert MediaItem.select().count() >= 5 and Game.select().count() >= 4
+    assert Screening.select().count() == 13

@@ -28,6 +28,26 @@ def _summary(result) -> str:
             f"villages {v['added']} added, {v['updated']} updated")
 
 
+def _load_content_if_empty() -> None:
+    """A fresh van has no catalogue in its database yet: read media/catalog.yaml and
+    media/games/ first, so that programmes can name them. Nothing is probed here
+    (`vanapp media scan` does that); a catalogue with errors is left for the scan to report."""
+    from ..games.content import load_games
+    from ..media.catalog import load_catalog
+    from ..models import Game, MediaItem
+
+    media_dir = Path(current_app.config["MEDIA_DIR"])
+    if not MediaItem.select().exists() and (media_dir / "catalog.yaml").is_file():
+        loaded = load_catalog(media_dir)
+        if loaded.ok and loaded.created:
+            click.echo(f"loaded {len(loaded.created)} media item(s) from {media_dir / 'catalog.yaml'}"
+                       " (not yet checked: run `vanapp media scan`)", err=True)
+    if not Game.select().exists() and (media_dir / "games").is_dir():
+        loaded = load_games(media_dir)
+        if loaded.ok and loaded.created:
+            click.echo(f"loaded {len(loaded.created)} game(s) from {media_dir / 'games'}", err=True)
+
+
 @schedule.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--check", is_flag=True, help="Check everything and write nothing.")
@@ -38,6 +58,7 @@ def import_command(files, check, as_json):
     Any error anywhere imports nothing; every error is listed as FILE:LINE: field: message.
     """
     with db.connection_context():
+        _load_content_if_empty()
         result = import_files(files, tz=current_app.config["TIMEZONE"], check=check)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
