@@ -9,6 +9,8 @@ from click.testing import CliRunner
 
 # Tests drive real libVLC with its dummy outputs: no screen, no sound card in CI.
 os.environ.setdefault("VANAPP_VLC_ARGS", "--vout=dummy --aout=dummy")
+# `vanapp serve` syncs a paired van by itself; tests that want it set VANAPP_SYNC_INTERVAL.
+os.environ.setdefault("VANAPP_SYNC_INTERVAL", "0")
 os.environ.pop("VANAPP_DATABASE_URL", None)
 
 from vanapp import create_app, db as database  # noqa: E402

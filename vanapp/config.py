@@ -14,6 +14,9 @@ SETTINGS = {
     "VANAPP_PUBLIC_URL": ("", "Address phones use to join games; detected from the LAN when empty."),
     "VANAPP_TIMEZONE": ("Asia/Kolkata", "Local time zone of tours and screens."),
     "VANAPP_SECRET_KEY": ("", "Session signing key; generated and kept in the data dir when empty."),
+    "VANAPP_SYNC_INTERVAL": ("300", "Van: seconds between automatic syncs while `vanapp serve` runs and the van is "
+                             "paired (sooner when records are waiting; backs off up to 15 min while the hub is "
+                             "unreachable). `0` turns automatic sync off."),
 }
 
 

@@ -52,8 +52,12 @@ def _ago(value):
 @click.option("--status", "only_status", is_flag=True, help="Only show the sync status; send nothing.")
 @click.option("--retry-parked", is_flag=True, help="Queue parked records again before syncing.")
 @click.option("--timeout", default=30.0, show_default=True, help="Network timeout in seconds.")
+@click.option("--wait", default=120.0, show_default=True,
+              help="Seconds to wait for a sync already running (e.g. the console's automatic sync).")
+@click.option("--batch-size", default=client.outbox.BATCH_ROWS, show_default=True, type=click.IntRange(1, 100_000),
+              help="Changes per request: smaller on a link that keeps dropping (a drop costs one request).")
 @with_appcontext
-def sync_command(as_json, only_status, retry_parked, timeout):
+def sync_command(as_json, only_status, retry_parked, timeout, wait, batch_size):
     """Send everything new to the hub and fetch new tours and content."""
     data_dir = current_app.config["DATA_DIR"]
     with db.connection_context():
@@ -63,9 +67,9 @@ def sync_command(as_json, only_status, retry_parked, timeout):
         if retry_parked:
             click.echo(f"{state.retry_parked()} parked record(s) queued again", err=True)
         if as_json:
-            result = client.sync(data_dir, "cli", timeout=timeout)
+            result = client.sync(data_dir, "cli", timeout=timeout, wait=wait, batch_rows=batch_size)
         else:
-            result = _sync_with_bar(data_dir, timeout)
+            result = _sync_with_bar(data_dir, timeout, wait, batch_size)
         waiting = sum(state.waiting().values())
         parked = state.status()["parked_count"]
     if as_json:
@@ -84,7 +88,7 @@ def sync_command(as_json, only_status, retry_parked, timeout):
     sys.exit(0 if result.ok else 1)
 
 
-def _sync_with_bar(data_dir, timeout):
+def _sync_with_bar(data_dir, timeout, wait=0.0, batch_size=client.outbox.BATCH_ROWS):
     bars = {}
 
     def progress(phase, done, total):
@@ -100,7 +104,7 @@ def _sync_with_bar(data_dir, timeout):
         bar.done = done
 
     try:
-        return client.sync(data_dir, "cli", progress=progress, timeout=timeout)
+        return client.sync(data_dir, "cli", progress=progress, timeout=timeout, wait=wait, batch_rows=batch_size)
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)

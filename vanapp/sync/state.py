@@ -3,6 +3,7 @@ flight, parked records, the one-sync-at-a-time lock and the honest status shown 
 import json
 import os
 import secrets
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -106,13 +107,20 @@ def park(items: list[dict]) -> int:
     return len(items)
 
 
-def retry_parked() -> int:
-    """Put parked records back in the queue (after the coordinator fixed the cause on the hub)."""
+def retry_parked(ids=None) -> int:
+    """Put parked records back in the queue (after the coordinator fixed the cause on the hub);
+    only the SyncParked rows with these `ids` when given."""
     with db.atomic():
-        rows = list(SyncParked.select())
+        query = SyncParked.select()
+        if ids is not None:
+            query = query.where(SyncParked.id.in_(list(ids)))
+        rows = list(query)
         for row in rows:
             Outbox.create(model=row.model, record_id=row.record_id)
-        SyncParked.delete().execute()
+        if ids is None:
+            SyncParked.delete().execute()
+        else:
+            SyncParked.delete().where(SyncParked.id.in_([row.id for row in rows])).execute()
     return len(rows)
 
 
@@ -147,23 +155,29 @@ def status() -> dict:
 
 
 @contextmanager
-def sync_lock(data_dir: str):
+def sync_lock(data_dir: str, wait: float = 0.0):
     """One sync at a time on this van: an OS file lock, released by the kernel when the process
-    dies (kill -9, power cut), so a crash never leaves the van locked out of syncing."""
+    dies (kill -9, power cut), so a crash never leaves the van locked out of syncing.
+    `wait`: seconds to wait for a running sync (e.g. the console's automatic one) to finish."""
     path = Path(data_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(path, "a+b")
+    deadline = time.monotonic() + wait
     try:
-        try:
-            if os.name == "nt":
-                import msvcrt
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise Busy("a sync is already running on this van") from None
+        while True:
+            try:
+                if os.name == "nt":
+                    import msvcrt
+                    handle.seek(0)
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise Busy("a sync is already running on this van") from None
+                time.sleep(0.2)
         yield
     finally:
         handle.close()          # closing releases the lock on both systems
