@@ -31,6 +31,24 @@ def test_each_van_shows_sync_time_records_held_and_revocation(hub_db):
     assert vans["van-05"]["last_received"] == "2027-01-31T12:30:00.000000Z"
     assert [vans[v]["revoked"] for v in ("van-03", "van-05", "van-07")] == [False, False, True]
     assert all(vans[v]["paired"] for v in vans)
+    assert [vans[v]["state"] for v in ("van-03", "van-05", "van-07")] == ["paired", "paired", "revoked"]
+    # S5's QR summary came, its taps did not; S8's taps came, so its summary does not count as waiting
+    assert [vans[v]["qr_only_nights"] for v in ("van-03", "van-05", "van-07")] == [0, 1, 0]
+
+
+def test_a_vans_pairing_code_shows_as_waiting_then_expired(hub_db):
+    import datetime as dt
+    from vanapp.hub import pairing
+    from vanapp.ids import UTC
+    from vanapp.models import Van, db
+    with db.atomic() as txn:
+        pairing.add_van("Van 9", "van-09")
+        now = dt.datetime.now(UTC)
+        states = [{v["van"]: v for v in reports.van_status(now=at)}["van-09"]["state"]
+                  for at in (now, now + dt.timedelta(hours=25))]
+        assert states == ["code_waiting", "code_expired"]
+        assert Van.get_by_id("van-09").secret_hash is None
+        txn.rollback()          # the module's scenario stays as it was
 
 
 @pytest.mark.parametrize("args, held, total, people, villages, cancelled", [
@@ -109,7 +127,12 @@ def test_dashboard_shows_the_totals_charts_and_van_status(coordinator):
                              "girls": 8, "other": 2, "participants": 7, "pledges": 38, "cancelled": 1}
     charts = re.findall(r'<figure class="chart card"><svg', html)
     assert len(charts) == 5      # gender x age, district, van, quiz, one before/after poll
-    assert "<script" not in html.split("<section class=\"charts\"")[1].split("</section>")[0]
+    chart_html = html.split("<section class=\"charts\"")[1].split("</section>")[0]
+    assert "<script" not in chart_html
+    # every bar opens the screenings behind it
+    for metric in ("men", "women", "boys", "girls", "other", "people&amp;district=Lucknow",
+                   "held&amp;van=van-05", "quiz:bell-quiz:q2", "poll:attitude:private-matter"):
+        assert f'xlink:href="/screenings?metric={metric}"' in chart_html, metric
     assert "Lucknow" in html and "Van 7" in html and "Revoked" in html
     assert "-40 points" in html and "+40 points" in html
 
@@ -147,8 +170,29 @@ def test_the_trace_page_lists_each_screening_with_van_village_source_and_receipt
 def test_the_screening_page_shows_taps_corrections_and_results(coordinator, hub_app):
     html = coordinator.get(f"/screenings/{hub_app.ids['S1']}?lang=en").get_data(as_text=True)
     assert "Attendance: 25</h2>" in html
-    assert re.search(r"<td>men</td><td class=\"num\">8</td><td class=\"num\">10</td><td class=\"num\">2</td>", html)
+    assert re.search(r">men</a></td><td class=\"num\">8</td><td class=\"num\">10</td><td class=\"num\">2</td>", html)
+    assert f'href="/screenings/{hub_app.ids["S1"]}/records?category=men"' in html
     assert coordinator.get("/screenings/nope").status_code == 404
+
+
+def test_a_screenings_records_show_event_time_beside_receipt_time(coordinator, hub_app):
+    s1 = hub_app.ids["S1"]
+    html = coordinator.get(f"/screenings/{s1}/records?lang=en").get_data(as_text=True)
+    kinds = re.findall(r'data-kind="([a-z_]+)"', html)
+    # 29 taps and 2 corrections, 3 sign-ins, 4 game runs with 5 results, 2 crew actions
+    assert (kinds.count("tap"), kinds.count("correction"), kinds.count("participant"),
+            kinds.count("game_run"), kinds.count("game_result"), kinds.count("event")) == (27, 2, 3, 4, 5, 2)
+    assert 'data-total="43"' in html
+    row = re.search(r'data-kind="correction">(.*?)</tr>', html, re.S).group(1)
+    # tapped at 18:35 IST on 23 Nov 2026, received 14:30 IST on 30 Jan 2027
+    assert "<td>Men</td>" in row and "-1" in row and "2026-11-23 18:35" in row and "2027-01-30 14:30" in row
+    assert "67 days" in row
+    men = coordinator.get(f"/screenings/{s1}/records?category=men&lang=en").get_data(as_text=True)
+    assert sorted(re.findall(r'data-kind="([a-z_]+)"', men)) == ["correction"] * 2 + ["tap"] * 10
+    events = coordinator.get(f"/screenings/{s1}/records?kind=event&lang=en").get_data(as_text=True)
+    assert re.findall(r'data-kind="([a-z_]+)"', events) == ["event", "event"]
+    assert coordinator.get(f"/screenings/{s1}/records?kind=nonsense").status_code == 400
+    assert coordinator.get("/screenings/nope/records").status_code == 404
 
 
 def test_every_hub_page_needs_a_coordinator_login(hub_app):
@@ -187,6 +231,18 @@ def test_login_needs_csrf_the_right_password_and_is_rate_limited(fresh_hub_app):
     assert statuses[-1] == 429 and 401 in statuses
 
 
+def test_the_login_limit_holds_when_a_guesser_changes_cookies(fresh_hub_app):
+    statuses = []
+    for n in range(11):
+        client = fresh_hub_app.test_client()          # a new session each time
+        client.set_cookie("vk_device", f"phone-{n}")  # and a device cookie of its own choosing
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        statuses.append(client.post("/login", data={"username": "asha", "password": f"guess-{n}",
+                                                    "csrf_token": token}).status_code)
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+
+
 def test_logout_is_a_csrf_protected_post(fresh_hub_app):
     coordinator = fresh_hub_app.test_client()
     coordinator.csrf = login(coordinator)
@@ -219,3 +275,19 @@ def test_the_hindi_dashboard_is_in_hindi(coordinator):
     html = coordinator.get("/?lang=hi").get_data(as_text=True)
     for text in ("पहुँचे लोग", "हुई स्क्रीनिंग", "फ़िल्म से पहले और बाद में", "लिंग और उम्र के अनुसार पहुँचे लोग"):
         assert text in html
+
+
+def test_a_broken_database_gives_a_page_in_the_hubs_frame_not_a_traceback(fresh_hub_app):
+    from vanapp.models import TallyEvent, db
+    fresh_hub_app.config["PROPAGATE_EXCEPTIONS"] = False      # as under waitress, not as a test
+    coordinator = fresh_hub_app.test_client()
+    login(coordinator)
+    with fresh_hub_app.app_context(), db.connection_context():
+        db.execute_sql(f'DROP TABLE "{TallyEvent._meta.table_name}"')
+    page = coordinator.get("/?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 500
+    assert "hub-topbar" in html and "written to the hub" in html
+    assert "Traceback" not in html and TallyEvent._meta.table_name not in html
+    api = coordinator.get("/", headers={"Accept": "application/json"})
+    assert api.status_code == 500 and api.get_json()["error"]["code"] == "internal"

@@ -3,7 +3,8 @@ page, logout, and the guard that keeps every dashboard page behind a login."""
 import re
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -99,8 +100,14 @@ def coordinator_required(view):
     return wrapped
 
 
+def _login_key() -> str:
+    """Login attempts are counted per client address, never per cookie: a guesser can drop or
+    forge cookies at will, not its address. The data dir keeps hubs in one process apart."""
+    return f"{current_app.config['DATA_DIR']}|login|{get_remote_address()}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per minute", methods=["POST"], key_func=_login_key)
 def login():
     error = None
     if request.method == "POST":

@@ -6,6 +6,8 @@ names, or a name with `<` in it) as XML text; `_offline` then removes the `<scri
 adds (tooltips we do not ship) and its comments with web addresses. That is why the result may
 be marked safe for the template.
 """
+import math
+
 import pygal
 from markupsafe import Markup
 from pygal.style import Style
@@ -39,32 +41,53 @@ def _chart(cls, title: str, no_data: str, **config):
     return chart.add_xml_filter(_offline)
 
 
+def _whole_ticks(top: float) -> list[int] | None:
+    """Axis labels 0, step, 2*step... for counts: people and screenings come whole, so the
+    axis never reads 0, 0, 1, 1 (pygal's own ticks are fractions)."""
+    if top <= 0:
+        return None
+    step = next(b * 10 ** e for e in range(12) for b in (1, 2, 5) if top / (b * 10 ** e) <= 8)
+    last = math.ceil(top / step) * step          # top, rounded up to a whole step
+    return list(range(0, last + 1, step))
+
+
 def _render(chart) -> Markup:
     return Markup(chart.render(is_unicode=True))
 
 
+def _linked(values, links):
+    """Bars that open the screenings behind them (an SVG link in the page: no script)."""
+    if not links:
+        return list(values)
+    return [{"value": v, "xlink": {"href": href, "target": "_self"}} for v, href in zip(values, links)]
+
+
 def bars(title: str, labels: list[str], values: list[float], no_data: str,
-         percent: bool = False, horizontal: bool = False) -> Markup:
-    """One series of bars: label -> value (percentages drawn 0-100)."""
+         percent: bool = False, horizontal: bool = False, links: list[str] | None = None) -> Markup:
+    """One series of bars: label -> value (percentages drawn 0-100); `links`: where each bar leads."""
     cls = pygal.HorizontalBar if horizontal else pygal.Bar
     fmt = (lambda v: f"{v:.0f}%") if percent else (lambda v: f"{v:,.0f}")
     height = max(220, 60 + 38 * len(labels)) if horizontal else 320
+    ticks = None if percent else _whole_ticks(max(values, default=0))
     chart = _chart(cls, title, no_data, show_legend=False, value_formatter=fmt, height=height,
-                   range=(0, 100) if percent else None)
+                   range=(0, 100) if percent else ((0, ticks[-1]) if ticks else None))
+    if ticks:
+        chart.y_labels = ticks
     chart.x_labels = [str(x) for x in labels]
     if any(values):
-        chart.add(title, list(values))
+        chart.add(title, _linked(values, links))
     return _render(chart)
 
 
 def grouped(title: str, labels: list[str], series: list[tuple[str, list[float]]], no_data: str,
-            percent: bool = False) -> Markup:
-    """Several series side by side over the same labels (before/after a film)."""
+            percent: bool = False, link: str | None = None) -> Markup:
+    """Several series side by side over the same labels (before/after a film); `link`: where
+    every bar leads."""
     fmt = (lambda v: f"{v:.0f}%") if percent else (lambda v: f"{v:,.0f}")
     chart = _chart(pygal.Bar, title, no_data, show_legend=True, legend_at_bottom=True,
                    value_formatter=fmt, range=(0, 100) if percent else None)
     chart.x_labels = [str(x) for x in labels]
     if any(any(v) for _name, v in series):
         for name, values in series:
-            chart.add(str(name), list(values))
+            chart.add(str(name), _linked(values, [link] * len(values) if link else None))
     return _render(chart)

@@ -1,19 +1,78 @@
 """`vanapp hub ...`: the coordinators' hub commands (init, serve, report, add-coordinator).
-Other modules add commands to `hub_group` (the sync side: add-van, rotate-van, ...)."""
+Other modules add commands to `hub_group` (the sync side: add-van, rotate-van, ...).
+
+A coordinator at a terminal gets plain sentences, never a traceback: an unreachable or
+unprepared database is said in words (HubGroup), with the command that fixes it."""
 import json
 import sys
+from pathlib import Path
 
 import click
+import peewee
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
 
+PORT_FILE = "hub-port"        # in the data dir: the port `vanapp hub serve` last listened on
+
+
 def _make_hub_app():
     from .. import create_app
-    return create_app({"MODE": "hub"})
+    try:
+        return create_app({"MODE": "hub"})
+    except ValueError as exc:            # VANAPP_DATABASE_URL with a scheme we cannot use
+        raise click.ClickException(str(exc)) from None
 
 
-@click.group("hub", cls=AppGroup)
+def database_name() -> str:
+    """Where the hub's data lives, for messages (a PostgreSQL URL without its password)."""
+    url = current_app.config.get("DATABASE_URL")
+    return _redact(url) if url else str(current_app.config["DATA_DIR"]) + "/vanapp.db"
+
+
+def require_database() -> None:
+    """Refuse, in words, to work on a database `vanapp hub init` has not prepared (or upgraded)."""
+    from .. import db as database
+    pending = database.pending_migrations()
+    if not pending:
+        return
+    from ..models import db
+    with db.connection_context():
+        fresh = "coordinator" not in db.get_tables()
+    if fresh:
+        raise click.ClickException(f"there is no hub database at {database_name()} yet: "
+                                   "run `vanapp hub init` first")
+    raise click.ClickException(f"the hub database at {database_name()} needs an upgrade "
+                               f"({', '.join(pending)}): run `vanapp hub init`")
+
+
+class HubGroup(AppGroup):
+    """`vanapp hub`: turns the database's own errors into a sentence and a way out."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            raise click.ClickException(_database_problem(exc)) from None
+
+
+def _database_problem(exc) -> str:
+    first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    first = first.removeprefix("connection failed: ")
+    try:
+        where = database_name()
+    except RuntimeError:                 # the app context is gone by now: read the same settings
+        from ..config import from_environment
+        settings = from_environment()
+        url = settings["DATABASE_URL"]
+        where = _redact(url) if url else settings["DATA_DIR"] + "/vanapp.db"
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"the hub database at {where} is not set up ({first}): run `vanapp hub init`"
+    return (f"cannot use the hub database at {where}: {first}. Is the database server running, and "
+            "is VANAPP_DATABASE_URL right?")
+
+
+@click.group("hub", cls=HubGroup)
 @click.pass_context
 def hub_group(ctx):
     """The coordinators' hub (the same package in hub mode)."""
@@ -47,8 +106,7 @@ def init_command(name, password_stdin):
     if password_stdin and not name:
         raise click.UsageError("--password-stdin needs --coordinator NAME")
     applied = database.migrate()
-    url = current_app.config["DATABASE_URL"]
-    click.echo(f"hub database: {_redact(url) if url else current_app.config['DATA_DIR'] + '/vanapp.db'}")
+    click.echo(f"hub database: {database_name()}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
     with db.connection_context():
         if name:
@@ -62,6 +120,8 @@ def init_command(name, password_stdin):
                 click.echo(f"coordinator {name!r} created")
         if Coordinator.select().count() == 0:
             click.echo("no coordinator yet: run `vanapp hub add-coordinator NAME`", err=True)
+    click.echo("next: `vanapp hub serve` (add --host 0.0.0.0 for the office network), then "
+               "`vanapp hub add-van NAME` for each van")
 
 
 def _redact(url: str) -> str:
@@ -81,6 +141,7 @@ def add_coordinator_command(name, password_stdin, reset):
     """Add a coordinator login NAME (asks for the password, at least 8 characters)."""
     from ..models import db
     from .auth import CoordinatorError, create_coordinator, set_password
+    require_database()
     password = _read_password(password_stdin)
     with db.connection_context():
         try:
@@ -93,6 +154,20 @@ def add_coordinator_command(name, password_stdin, reset):
     click.echo(f"coordinator {name!r} {'password set' if reset else 'added'}")
 
 
+@hub_group.command("disable-coordinator")
+@click.argument("name")
+def disable_coordinator_command(name):
+    """Stop coordinator NAME from logging in (at once, even mid-session); `add-coordinator NAME
+    --reset` lets them in again with a new password."""
+    from ..models import Coordinator, db
+    require_database()
+    with db.connection_context(), db.atomic():
+        changed = Coordinator.update(disabled=True).where(Coordinator.username == name.strip()).execute()
+    if not changed:
+        raise click.ClickException(f"no coordinator {name!r}")
+    click.echo(f"coordinator {name!r} can no longer log in")
+
+
 @hub_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 for the office network and the vans.")
@@ -103,8 +178,22 @@ def serve_command(ctx, host, port, threads):
     """Serve the hub with waitress (migrates the database first)."""
     if current_app.config.get("MODE") != "hub":
         raise click.ClickException("this app is not in hub mode (VANAPP_MODE)")
+    from .. import db as database
     from ..cli import serve_command as van_serve   # the one serve path: migrate, hooks, waitress
-    ctx.invoke(van_serve, host=host, port=port, threads=threads)
+    from ..models import Coordinator, db
+    database.migrate()
+    with db.connection_context():
+        if Coordinator.select().count() == 0:
+            click.echo("no coordinator can log in yet: run `vanapp hub add-coordinator NAME`", err=True)
+    click.echo(f"hub database: {database_name()}; coordinators open http://{host}:{port}/ "
+               "in a browser", err=True)
+    # `vanapp hub add-van` puts this port in the pairing QR when it has to guess the address
+    (Path(current_app.config["DATA_DIR"]) / PORT_FILE).write_text(f"{port}\n")
+    try:
+        ctx.invoke(van_serve, host=host, port=port, threads=threads)
+    except OSError as exc:           # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                                   "Is another hub running? Try --port.") from None
 
 
 @hub_group.command("report")
@@ -118,6 +207,7 @@ def report_command(as_json, date_from, date_to, district, van, campaign):
     """The dashboard's totals in the terminal (the same numbers, from the same queries)."""
     from ..models import db
     from . import reports
+    require_database()
     try:
         filters = reports.Filters.parse({"from": date_from, "to": date_to, "district": district,
                                          "van": van, "campaign": campaign})
@@ -148,9 +238,13 @@ def _print_report(data: dict) -> None:
     for poll in data["polls"]:
         shifts = ", ".join(f"{c} {v * 100:+.0f} pts" for c, v in poll["shift"].items())
         click.echo(f"poll {poll['game']}/{poll['question']} after vs before ({poll['screenings']} screenings): {shifts}")
+    states = {"paired": "paired", "revoked": "REVOKED", "code_waiting": "pairing code waiting",
+              "code_expired": "pairing code expired", "unpaired": "not paired",
+              "unknown": "not added on this hub"}
     for v in data.get("vans", []):
-        click.echo(f"van {v['van']}: last sync {v['last_sync'] or '-'}, records {v['records']}"
-                   + (" (revoked)" if v["revoked"] else ""))
+        click.echo(f"van {v['van']} ({states.get(v['state'], v['state'])}): last sync {v['last_sync'] or 'never'}, "
+                   f"records held {v['records']}"
+                   + (f", {v['qr_only_nights']} night(s) known only from a QR summary" if v["qr_only_nights"] else ""))
 
 
 commands = [hub_group]

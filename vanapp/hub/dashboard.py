@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Game, GameResult, GameRun, ScreeningEvent
-from . import charts, exports, reports
+from . import charts, evidence, exports, reports
 from .auth import guard_hub_blueprint
 from .facts import GENDER_AGE, OTHER
 
@@ -36,6 +36,51 @@ def hub_time(value) -> str:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+
+
+RECORD_KINDS = {"tap": _l("Tap"), "correction": _l("Correction"), "headcount": _l("Headcount"),
+                "participant": _l("Sign-in"), "play": _l("Play"), "game_run": _l("Game run"),
+                "game_result": _l("Game result"), "event": _l("Crew action")}
+PAIRING_STATES = {"paired": _l("Paired"), "revoked": _l("Revoked"), "code_waiting": _l("Pairing code waiting"),
+                  "code_expired": _l("Pairing code expired"), "unpaired": _l("Not paired"),
+                  "unknown": _l("Not added on this hub")}
+
+
+@bp.app_template_filter("hub_ago")
+def hub_ago(value, now=None) -> str:
+    """How long ago a stored UTC time was, in words ("3 days ago"); "" for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    delta = (now or dt.datetime.now(dt.timezone.utc)) - value
+    if delta < dt.timedelta(0):
+        return ""                       # a van's clock ahead of the hub's: the time says enough
+    if delta < dt.timedelta(minutes=1):
+        return _("just now")
+    return _("%(span)s ago", span=_span(delta))
+
+
+@bp.app_template_filter("hub_span")
+def hub_span(delta) -> str:
+    """A duration in words: the time between a tap on the van and its arrival at the hub."""
+    if delta is None:
+        return "—"
+    if delta < dt.timedelta(0):
+        return _("received before it happened: the van's clock was ahead")
+    if delta < dt.timedelta(minutes=1):
+        return _("under a minute")
+    return _span(delta)
+
+
+def _span(delta: dt.timedelta) -> str:
+    from flask_babel import ngettext
+    seconds = delta.total_seconds()
+    if seconds < 3600:
+        return ngettext("%(num)s minute", "%(num)s minutes", int(seconds // 60))
+    if seconds < 2 * 86400:
+        return ngettext("%(num)s hour", "%(num)s hours", int(seconds // 3600))
+    return ngettext("%(num)s day", "%(num)s days", int(seconds // 86400))
 
 
 def _filters():
@@ -77,21 +122,30 @@ def choice_label(texts, game, question, choice) -> str:
     return _pick(texts.get(game, {}).get("choices", {}).get(question, {}).get(choice), choice)
 
 
-def _charts(data, texts) -> list:
+def _charts(data, texts, filters) -> list:
+    """The dashboard's charts; each bar links to the screenings it adds up from."""
+    from flask import url_for
+
+    def trace(metric, **narrower):
+        return url_for("hub.screenings", metric=metric, **dict(filters.as_args(), **narrower))
+
     people = data["people"]
     names = list(GENDER_AGE) + ([OTHER] if people[OTHER] else [])
     out = [charts.bars(_("People reached by gender and age"), [str(METRICS[n]) for n in names],
-                       [people[n] for n in names], _("Nothing counted yet"))]
+                       [people[n] for n in names], _("Nothing counted yet"),
+                       links=[trace(n) for n in names])]
     out.append(charts.bars(_("People reached by district"), [d["name"] for d in data["by_district"]],
                            [d["people"] for d in data["by_district"]], _("Nothing counted yet"),
-                           horizontal=True))
+                           horizontal=True, links=[trace("people", district=d["name"]) for d in data["by_district"]]))
     out.append(charts.bars(_("Screenings held by van"), [d["name"] for d in data["by_van"]],
-                           [d["held"] for d in data["by_van"]], _("No screening held yet")))
+                           [d["held"] for d in data["by_van"]], _("No screening held yet"),
+                           links=[trace("held", van=d["name"]) for d in data["by_van"]]))
     if data["quiz"]:
         out.append(charts.bars(_("Quiz: share of right answers"),
                                [question_label(texts, q["game"], q["question"]) for q in data["quiz"]],
                                [q["correct_share"] * 100 for q in data["quiz"]], _("No quiz played yet"),
-                               percent=True, horizontal=True))
+                               percent=True, horizontal=True,
+                               links=[trace(f"quiz:{q['game']}:{q['question']}") for q in data["quiz"]]))
     for poll in data["polls"]:
         choices = list(poll["before"]["shares"])
         out.append(charts.grouped(
@@ -100,7 +154,8 @@ def _charts(data, texts) -> list:
             [choice_label(texts, poll["game"], poll["question"], c) for c in choices],
             [(_("Before"), [poll["before"]["shares"][c] * 100 for c in choices]),
              (_("After"), [poll["after"]["shares"][c] * 100 for c in choices])],
-            _("No poll asked before and after yet"), percent=True))
+            _("No poll asked before and after yet"), percent=True,
+            link=trace(f"poll:{poll['game']}:{poll['question']}")))
     return out
 
 
@@ -111,7 +166,7 @@ def dashboard():
     data = reports.report(filters, rows)
     texts = game_texts()
     return render_template("hub/dashboard.html", data=data, filters=filters, choices=reports.choices(),
-                           chart_list=_charts(data, texts), texts=texts, metrics=METRICS,
+                           chart_list=_charts(data, texts, filters), texts=texts, metrics=METRICS,
                            question_label=question_label, choice_label=choice_label)
 
 
@@ -158,9 +213,30 @@ def screening(screening_id):
                            categories=sorted(set(f.counts) | set(f.taps) | set(f.corrections)))
 
 
+@bp.get("/screenings/<screening_id>/records")
+def screening_records(screening_id):
+    match = [f for f in reports.screening_facts(reports.Filters()) if f.id == screening_id]
+    if not match:
+        abort(404)
+    kind = request.args.get("kind", "")
+    if kind and kind not in evidence.KINDS:
+        abort(Response(render_template("hub/error.html", status=400,
+                                       message=_("kind: %(kind)s is not a kind of record", kind=kind[:40])), 400))
+    category = request.args.get("category", "")[:32]
+    rows, total = evidence.records(screening_id, kind, category)
+    return render_template("hub/records.html", f=match[0], rows=rows, total=total, kind=kind,
+                           category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT,
+                           categories={c: METRICS[c] for c in GENDER_AGE})
+
+
 @bp.get("/vans")
 def vans():
     return render_template("hub/vans.html", vans=reports.van_status())
+
+
+@bp.app_context_processor
+def _hub_labels():
+    return {"pairing_states": PAIRING_STATES}
 
 
 @bp.get("/export/<name>.csv")

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass
 
 from peewee import fn
 
-from ..ids import to_iso
-from ..models import Campaign, Screening, SyncModel, Tour, Village
-from ..models.sync import Van
+from ..ids import to_iso, utcnow
+from ..models import Campaign, Screening, SyncModel, TallyEvent, Tour, Village
+from ..models.sync import SummaryReport, SyncBatch, Van
 from . import facts as facts_module
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, as_time, poll_shares  # noqa: F401 (re-exported)
 
@@ -206,8 +206,13 @@ def trace(filters: Filters, metric: str, rows: list[Facts] | None = None) -> lis
 
 # --- vans and filter choices -----------------------------------------------------------------
 
-def van_status(only: str | None = None) -> list[dict]:
-    """Per van: last sync, records held (van-owned records stored here), last receipt, revoked."""
+def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[dict]:
+    """Per van, what the hub knows of its sync: the last sync and the last request it made, the
+    records it holds from it and when the last one came, how many batches and bundles it sent,
+    its pairing state (paired, a code waiting or expired, revoked) and the nights known only
+    from a QR summary — records the van holds but has not synced yet. What waits in a van's
+    outbox, or what it parked, the hub cannot see until the van syncs."""
+    now = now or utcnow()
     held: Counter = Counter()
     last: dict[str, dt.datetime] = {}
     for model in SyncModel.registry().values():
@@ -220,25 +225,54 @@ def van_status(only: str | None = None) -> list[dict]:
             when = as_time(when)
             if when is not None and (van not in last or when > last[van]):
                 last[van] = when
+    batches: dict[str, Counter] = {}
+    for van, source, n in (SyncBatch.select(SyncBatch.van, SyncBatch.source, fn.COUNT(SyncBatch.id))
+                           .group_by(SyncBatch.van, SyncBatch.source).tuples()):
+        batches.setdefault(van, Counter())[source] += n
+    waiting = _qr_only_nights()
     vans: dict[str, dict] = {}
-    names = set(held) | {v for (v,) in Screening.select(Screening.van).where(Screening.van != "")
-                         .distinct().tuples()}
+    names = set(held) | set(waiting) | {v for (v,) in Screening.select(Screening.van)
+                                        .where(Screening.van != "").distinct().tuples()}
     for van in names:
-        vans[van] = {"van": van, "name": van, "paired": False, "revoked": False, "last_sync": None}
+        vans[van] = {"van": van, "name": van, "paired": False, "revoked": False, "last_sync": None,
+                     "last_seen": None, "state": "unknown"}
     for row in Van.select():
         vans[row.id] = {"van": row.id, "name": row.name or row.id, "paired": row.paired_at is not None,
-                        "revoked": bool(row.revoked), "last_sync": row.last_sync_at}
+                        "revoked": bool(row.revoked), "last_sync": row.last_sync_at,
+                        "last_seen": row.last_seen_at, "state": _pairing_state(row, now)}
+        if row.pair_code_hash and row.pair_expires_at:
+            vans[row.id]["code_expires"] = row.pair_expires_at
     out = []
     for van in sorted(vans):
         if only and van != only:
             continue
         entry = vans[van]
-        entry.update(records=held.get(van, 0), last_received=last.get(van))
-        for key in ("last_sync", "last_received"):
+        entry.update(records=held.get(van, 0), last_received=last.get(van),
+                     batches=batches.get(van, Counter()).get("push", 0),
+                     bundles=batches.get(van, Counter()).get("bundle", 0),
+                     qr_only_nights=waiting.get(van, 0))
+        for key in ("last_sync", "last_received", "last_seen", "code_expires"):
             if isinstance(entry.get(key), dt.datetime):
                 entry[key] = to_iso(entry[key])
         out.append(entry)
     return out
+
+
+def _pairing_state(van: Van, now: dt.datetime) -> str:
+    """revoked | code_waiting | code_expired | paired | unpaired."""
+    if van.revoked:
+        return "revoked"
+    if van.pair_code_hash:
+        return "code_waiting" if van.pair_expires_at and van.pair_expires_at > now else "code_expired"
+    return "paired" if van.secret_hash or van.paired_at else "unpaired"
+
+
+def _qr_only_nights() -> Counter:
+    """van -> screenings whose QR summary arrived but none of whose taps did (not synced yet)."""
+    synced = TallyEvent.select(TallyEvent.screening).distinct()
+    query = (SummaryReport.select(SummaryReport.van, fn.COUNT(fn.DISTINCT(SummaryReport.screening)))
+             .where(SummaryReport.screening.not_in(synced)).group_by(SummaryReport.van))
+    return Counter(dict(query.tuples()))
 
 
 def choices() -> dict:

@@ -12,62 +12,115 @@ from ..ids import to_iso
 from ..models import Van, db
 from ..sync import bundle
 from . import pairing, receive
-from .cli import hub_group
+from .cli import PORT_FILE, hub_group, require_database
 
 
-def _show_code(van, code, as_json, hub_url):
-    link = pairing.pairing_url(hub_url, code)
+def _local(when) -> str:
+    """A stored UTC time as the coordinator's local time (VANAPP_TIMEZONE), for the terminal."""
+    from zoneinfo import ZoneInfo
+    zone = current_app.config.get("TIMEZONE") or "Asia/Kolkata"
+    return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
+def _qr_files(van, link) -> list[Path]:
+    """The pairing QR as files in the data dir, readable by this account only: until it is
+    used, the code in it lets whoever holds it pair as this van."""
     files = pairing.write_qr(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
+    for f in files:
+        f.chmod(0o600)
+    return files
+
+
+def _show_code(van, code, as_json, url_option):
+    hub_url, guessed = _hub_url(url_option)
+    link = pairing.pairing_url(hub_url, code)
+    files = _qr_files(van, link)
     out = {"van": van.id, "name": van.name, "code": pairing.format_code(code),
            "expires_at": to_iso(van.pair_expires_at), "pair_url": link, "qr_files": [str(f) for f in files],
-           "hub_url": hub_url or ""}
+           "hub_url": hub_url or "", "hub_url_guessed": guessed}
     if as_json:
         click.echo(json.dumps(out))
         return
-    click.echo(f"van {van.id} ({van.name}): pairing code {out['code']} — works once, until {out['expires_at']}")
+    click.echo(f"van {van.id} ({van.name}): pairing code {out['code']}")
+    click.echo(f"it works once, until {_local(van.pair_expires_at)}")
     click.echo(pairing.ascii_qr(link))
-    click.echo(f"QR code: {link}")
-    click.echo(f"QR files: {', '.join(out['qr_files'])}")
+    click.echo(f"the QR code holds: {link}")
+    for f in files:
+        click.echo(f"QR code saved as {f.suffix[1:].upper()}: {f}")
     if hub_url:
-        click.echo(f"on the van: vanapp pair {hub_url} {out['code']}   (or the Sync page)")
+        click.echo(f"on the van: vanapp pair {hub_url} {out['code']}   (or scan the QR code)")
     else:
-        click.echo(f"on the van: vanapp pair http://THIS-HUB:PORT {out['code']}   "
-                   "(set VANAPP_PUBLIC_URL or --url to put the hub's address in the QR code)")
+        click.echo(f"on the van: vanapp pair http://THIS-HUB:5100 {out['code']}")
+    if guessed:
+        click.echo(f"note: {hub_url} is this computer's address on the local network, guessed (vans reach "
+                   "it when the hub runs with `vanapp hub serve --host 0.0.0.0`); if the vans reach the hub "
+                   "elsewhere, run `vanapp hub rotate-van` with --url, or set VANAPP_PUBLIC_URL", err=True)
+    elif not hub_url:
+        click.echo("note: this computer has no network address, so the QR code holds only the code; "
+                   "pass --url http://HUB-ADDRESS:5100 or set VANAPP_PUBLIC_URL", err=True)
 
 
-def _hub_url(url):
-    return (url or current_app.config.get("PUBLIC_URL") or "").rstrip("/") or None
+HUB_PORT = 5100       # `vanapp hub serve`'s default port, when it has not run here yet
+
+
+def _hub_url(url) -> tuple[str | None, bool]:
+    """(the hub's address as vans reach it, whether it was guessed from the LAN address)."""
+    given = (url or current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if given:
+        if not given.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{given!r}: give the hub's address as http://HOST:PORT",
+                                     param_hint="--url")
+        return given, False
+    from ..games.joinurl import lan_address
+    address = lan_address()
+    if address == "127.0.0.1":
+        return None, False
+    try:
+        port = int((Path(current_app.config["DATA_DIR"]) / PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        port = HUB_PORT
+    return f"http://{address}:{port}", True
 
 
 @hub_group.command("add-van")
 @click.argument("name")
 @click.option("--id", "van_id", help="The van's id (default: NAME as a slug, e.g. van-03).")
-@click.option("--url", help="The hub's address as the vans reach it (default: VANAPP_PUBLIC_URL).")
+@click.option("--url", help="The hub's address as the vans reach it, e.g. http://192.168.1.20:5100 "
+              "(default: VANAPP_PUBLIC_URL, else this computer's LAN address).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def add_van_command(name, van_id, url, as_json):
-    """Add a van and print its one-time pairing code and QR code."""
+    """Add a van and print its one-time pairing code and QR code (also saved as PNG and SVG
+    files under the data dir's pairing/ folder)."""
+    require_database()
+    if not van_id and not pairing.slugify(name):
+        raise click.BadParameter(f"{name!r} gives no van id: add --id, e.g. --id van-03",
+                                 param_hint="NAME")
+    _hub_url(url)                        # a bad --url is refused before anything is stored
     with db.connection_context():
         try:
             van, code = pairing.add_van(name, van_id)
         except pairing.PairingError as exc:
             raise click.ClickException(exc.message)
-        _show_code(van, code, as_json, _hub_url(url))
+        _show_code(van, code, as_json, url)
 
 
 @hub_group.command("rotate-van")
 @click.argument("van_id")
-@click.option("--url", help="The hub's address as the vans reach it (default: VANAPP_PUBLIC_URL).")
+@click.option("--url", help="The hub's address as the vans reach it, e.g. http://192.168.1.20:5100 "
+              "(default: VANAPP_PUBLIC_URL, else this computer's LAN address).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def rotate_van_command(van_id, url, as_json):
     """New pairing code for VAN_ID; its old key stops working now. Its records stay."""
+    require_database()
+    _hub_url(url)
     with db.connection_context():
         try:
             van, code = pairing.rotate(van_id)
         except pairing.PairingError as exc:
             raise click.ClickException(exc.message)
-        _show_code(van, code, as_json, _hub_url(url))
+        _show_code(van, code, as_json, url)
 
 
 @hub_group.command("revoke-van")
@@ -76,11 +129,14 @@ def rotate_van_command(van_id, url, as_json):
 @with_appcontext
 def revoke_van_command(van_id, as_json):
     """Block VAN_ID (a lost laptop): it can no longer sync. What it synced stays."""
+    require_database()
     with db.connection_context():
         try:
             van = pairing.revoke(van_id)
         except pairing.PairingError as exc:
             raise click.ClickException(exc.message)
+    for stale in (Path(current_app.config["DATA_DIR"]) / "pairing").glob(f"{van.id}.*"):
+        stale.unlink()                   # its pairing code is cancelled: the QR would only mislead
     if as_json:
         click.echo(json.dumps({"van": van.id, "revoked": True, "revoked_at": to_iso(van.revoked_at)}))
     else:
@@ -115,7 +171,13 @@ def import_bundle(data: bytes, timezone: str = "Asia/Kolkata") -> dict:
 @with_appcontext
 def import_bundle_command(file, as_json):
     """Verify a van's export bundle (from a USB stick) and store its records (once)."""
-    data = Path(file).read_bytes()
+    require_database()
+    try:
+        if Path(file).stat().st_size > bundle.MAX_BUNDLE:      # refused before it fills the memory
+            _fail(as_json, file, "the bundle is too large")
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        _fail(as_json, file, f"cannot read it: {exc.strerror or exc}")
     with db.connection_context():
         try:
             totals = import_bundle(data, current_app.config.get("TIMEZONE", "Asia/Kolkata"))

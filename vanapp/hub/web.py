@@ -1,10 +1,14 @@
 """Hub mode's blueprints: the van-facing sync API, the coordinators' login and pages, and error
 pages with the hub's own header (the van's crew navigation does not exist here)."""
-from flask import render_template
+import logging
+
+from flask import request, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
 
 
 def register(app):
@@ -15,7 +19,11 @@ def register(app):
 
     @app.context_processor
     def _hub():
-        return {"coordinator": auth.current_coordinator()}
+        try:
+            return {"coordinator": auth.current_coordinator()}
+        except Exception:  # noqa: BLE001 - the database is down: the error page still renders
+            log.exception("cannot read the coordinator for %s", request.path)
+            return {"coordinator": None}
 
     _error_pages(app)
 
@@ -48,3 +56,16 @@ def _error_pages(app):
         text = messages.get(exc.code)
         return render_template("hub/error.html", status=exc.code,
                                message=str(text) if text else exc.name), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        # the details go to the log; the coordinator gets a sentence, never a traceback
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal", "Something went wrong; it has been logged.")
+        message = _("Something went wrong. It has been written to the hub's log; nothing was lost.")
+        try:
+            return render_template("hub/error.html", status=500, message=message), 500
+        except Exception:  # noqa: BLE001 - e.g. the database is down: a page without the frame
+            log.exception("the error page failed too")
+            return f"<!doctype html><title>500</title><p>{message}</p>", 500, {"Content-Type": "text/html; charset=utf-8"}
