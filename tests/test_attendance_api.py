@@ -57,9 +57,10 @@ def test_retried_tap_with_same_id_is_stored_once(crew, screening):
     tap_id = str(uuid.uuid4())
     first = tap(crew, screening, "men", 1, id=tap_id)
     again = tap(crew, screening, "men", 1, id=tap_id)
-    assert first.status_code == 201 and again.status_code == 200
-    assert again.json["duplicate"] is True and again.json["id"] == tap_id
-    assert again.json["counts"]["men"] == 1
+    # the retry gets the first try's answer: 201 and the same counts, flagged as a duplicate
+    assert first.status_code == 201 and again.status_code == 201
+    assert first.json["duplicate"] is False and again.json["duplicate"] is True and again.json["id"] == tap_id
+    assert again.json["counts"] == first.json["counts"] and again.json["counts"]["men"] == 1
     assert TallyEvent.select().where(TallyEvent.id == tap_id).count() == 1
     assert Outbox.select().where(Outbox.record_id == tap_id).count() == 1
 
@@ -100,13 +101,22 @@ def test_bad_taps_are_refused_and_write_nothing(crew, screening, body, status, f
     assert written() == before
 
 
-@pytest.mark.parametrize("raw", ['{"category": "men", "delta": 1', "[1, 2]", "", "null", '"men"'])
-def test_malformed_json_is_refused(crew, screening, raw):
+@pytest.mark.parametrize("raw", ['{"category": "men", "delta": 1', "[1, 2]", "", "  ", "null", '"men"', "1",
+                                 "category=men&delta=1", b"\xff\xfe{}", "[" * 100_000, '{"category": "men",' * 3])
+@pytest.mark.parametrize("what", ["attendance", "headcounts", "participants"])
+def test_malformed_json_is_refused(crew, screening, raw, what):
     before = written()
-    r = crew.post(url(screening), data=raw, content_type="application/json",
+    r = crew.post(url(screening, what), data=raw, content_type="application/json",
                   headers={"X-CSRFToken": crew.csrf})
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_json"
+    assert r.json["error"]["field"] == "body" and r.json["error"]["message"]
     assert written() == before
+
+
+def test_body_is_read_as_json_whatever_the_content_type(crew, screening):
+    r = crew.post(url(screening), data='{"category": "men", "delta": 1}', content_type="text/plain",
+                  headers={"X-CSRFToken": crew.csrf})
+    assert r.status_code == 201 and r.json["counts"]["men"] == 1
 
 
 def test_unknown_screening_is_404_and_writes_nothing(crew, screening):
@@ -169,7 +179,7 @@ def test_headcounts_start_and_end(crew, screening):
     assert crew.post(url(screening, "headcounts"), json={"kind": "end", "count": 180, "id": hid},
                      headers=h).status_code == 201
     again = crew.post(url(screening, "headcounts"), json={"kind": "end", "count": 180, "id": hid}, headers=h)
-    assert again.status_code == 200 and again.json["duplicate"] is True
+    assert again.status_code == 201 and again.json["duplicate"] is True
     heads = crew.get(url(screening)).json["headcounts"]
     assert (heads["start"]["count"], heads["end"]["count"]) == (120, 180)
     before = written()
@@ -254,3 +264,117 @@ def test_tap_times_are_utc_iso(crew, screening):
     raw = db.execute_sql("SELECT at, created_at FROM tally_event WHERE id = ?", (r.json["id"],)).fetchone()
     assert all(v.endswith("Z") and len(v) == 27 for v in raw)
     assert from_iso(raw[0]) <= utcnow()
+
+
+def test_stored_tap_row_is_a_whole_sync_record(crew, screening):
+    """The tap path writes its row and its outbox row itself: every model column is filled as
+    save_change would have filled it."""
+    Setting.put("van_id", "van-03")
+    tap_id = str(uuid.uuid4())
+    r = tap(crew, screening, "boys", 1, id=tap_id, device="phone-b")
+    assert r.status_code == 201
+    row = TallyEvent.get_by_id(tap_id)
+    assert (row.van, row.version, row.received_at, row.device) == ("van-03", 1, None, "phone-b")
+    assert row.created_at == row.updated_at and abs((row.at - row.created_at).total_seconds()) < 1
+    wire = row.to_wire()
+    assert set(wire) == {f.name for f in TallyEvent._meta.sorted_fields} - {"received_at"}
+    box = Outbox.get((Outbox.model == "TallyEvent") & (Outbox.record_id == tap_id))
+    assert box.created_at is not None and box.seq == Outbox.select().count()
+
+
+def test_retry_after_other_taps_answers_the_current_counts(crew, screening):
+    tap_id = str(uuid.uuid4())
+    assert tap(crew, screening, "girls", 1, id=tap_id).status_code == 201
+    assert tap(crew, screening, "girls", 1).status_code == 201
+    again = tap(crew, screening, "girls", 1, id=tap_id)
+    assert again.status_code == 201 and again.json["duplicate"] is True and again.json["counts"]["girls"] == 2
+    # a retried minus is answered even where a fresh minus would now go below zero
+    minus = str(uuid.uuid4())
+    assert tap(crew, screening, "men", 1).status_code == 201
+    assert tap(crew, screening, "men", -1, id=minus).status_code == 201
+    assert tap(crew, screening, "men", -1, id=minus).json["duplicate"] is True
+
+
+@pytest.mark.parametrize("change", [{"delta": -1}, {"category": "boys"}, {"screening": "other"}])
+def test_same_id_with_other_delta_or_screening_is_a_conflict(crew, screening, change):
+    other = make_screening(village_en="Sohawal", village="सोहावल")
+    tap_id = str(uuid.uuid4())
+    assert tap(crew, screening, "men", 1, id=tap_id).status_code == 201
+    assert tap(crew, screening, "men", 1).status_code == 201
+    before = written()
+    target = other if change.get("screening") else screening
+    body = {"category": change.get("category", "men"), "delta": change.get("delta", 1)}
+    r = tap(crew, target, id=tap_id, **body)
+    assert r.status_code == 409 and r.json["error"]["field"] == "id" and tap_id in r.json["error"]["message"]
+    assert written() == before
+
+
+def test_storage_reports_wal_and_full_sync_of_the_request_connection(crew):
+    r = crew.get("/api/v1/attendance/storage")
+    assert r.status_code == 200
+    assert r.json == {"database": "sqlite", "journal_mode": "wal", "synchronous": 2, "durable": True}
+
+
+def test_summary_png_is_read_by_zbar_and_verifies(crew, screening):
+    from PIL import Image
+    from pyzbar import pyzbar
+    import io
+    from vanapp import security
+    from vanapp.attendance import summary
+    tap(crew, screening, "women", 1)
+    meta = crew.get(url(screening, "summary")).json["qr"]
+    r = crew.get(meta["png"])
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    read = pyzbar.decode(Image.open(io.BytesIO(r.data)).convert("L"))
+    assert len(read) == 1 and read[0].data.decode() == meta["text"]
+    night = summary.decode_summary(meta["text"], lambda van: summary.summary_key(security.van_secret()))
+    assert night["counts"]["women"] == 1
+    assert crew.get(url("no-such-screening", "summary.png")).status_code == 404
+
+
+def test_taps_on_postgresql_stored_once_never_below_zero(pg_migrated_url, tmp_path):
+    """The same tap path on the hub's database: statements built for PostgreSQL, the screening's
+    row locked for the check and the write."""
+    import threading
+    from vanapp import create_app, security
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "pg"), "DATABASE_URL": pg_migrated_url})
+    with app.app_context():
+        with db.connection_context():
+            s = make_screening()
+            token = security.create_token("pg-script")
+        client = app.test_client()
+        h = {"Authorization": f"Bearer {token}"}
+        tap_id = str(uuid.uuid4())
+        first = client.post(url(s), json={"id": tap_id, "category": "boys", "delta": 1}, headers=h)
+        again = client.post(url(s), json={"id": tap_id, "category": "boys", "delta": 1}, headers=h)
+        assert first.status_code == again.status_code == 201 and again.json["duplicate"] is True
+        assert again.json["counts"] == {"men": 0, "women": 0, "boys": 1, "girls": 0}
+        assert client.post(url(s), json={"id": tap_id, "category": "men", "delta": 1},
+                           headers=h).status_code == 409
+        assert client.post(url(s), json={"category": "girls", "delta": -1}, headers=h).status_code == 409
+        assert client.post(url("nope"), json={"category": "men", "delta": 1}, headers=h).status_code == 404
+        storage = client.get("/api/v1/attendance/storage", headers=h).json
+        assert storage["database"] == "postgresql" and storage["durable"] is (
+            storage["fsync"] == "on" and storage["synchronous_commit"] != "off")   # the test server runs fsync=off
+
+        for _ in range(3):
+            assert client.post(url(s), json={"category": "men", "delta": 1}, headers=h).status_code == 201
+        answers, barrier = [], threading.Barrier(8)
+
+        def minus():
+            barrier.wait()
+            answers.append(app.test_client().post(url(s), json={"category": "men", "delta": -1}, headers=h).status_code)
+            if not db.is_closed():
+                db.close()
+        threads = [threading.Thread(target=minus) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(answers) == [201] * 3 + [409] * 5
+        assert client.get(url(s), headers=h).json["counts"] == {"men": 0, "women": 0, "boys": 1, "girls": 0}
+        with db.connection_context():
+            assert TallyEvent.select().where(TallyEvent.id == tap_id).count() == 1
+            assert Outbox.select().where(Outbox.record_id == tap_id).count() == 1
+        if not db.is_closed():
+            db.close()

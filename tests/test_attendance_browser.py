@@ -38,7 +38,7 @@ def shown(page, category):
     return page.locator(f'[data-count-for="{category}"]')
 
 
-def all_saved(page, timeout=25000):
+def all_saved(page, timeout=40000):
     expect(page.locator(".tally-cell.is-pending")).to_have_count(0, timeout=timeout)
     assert page.evaluate("JSON.parse(localStorage.getItem('vk_tally_queue_v1') || '[]').length") == 0
 
@@ -73,11 +73,11 @@ def test_tally_on_two_phones_through_a_server_restart(server_factory, chromium, 
 
         # Phone B (no crypto.randomUUID) sees them appear, and its own taps reach phone A.
         for category, n in expected.items():
-            expect(shown(pb, category)).to_have_text(str(n), timeout=5000)
+            expect(shown(pb, category)).to_have_text(str(n), timeout=15000)
         plus(pb, "girls")
         expected["girls"] += 1
         all_saved(pb)
-        expect(shown(pa, "girls")).to_have_text("1", timeout=5000)
+        expect(shown(pa, "girls")).to_have_text("1", timeout=15000)
         session = crew_session(srv.url)
         assert session.get(api).json()["counts"] == expected
 
@@ -91,7 +91,7 @@ def test_tally_on_two_phones_through_a_server_restart(server_factory, chromium, 
         for category, n in expected.items():
             expect(shown(pa, category)).to_have_text(str(n))
         expect(pa.locator('.tally-cell[data-category="girls"]')).to_have_class(re.compile("is-pending"))
-        expect(pa.locator("#tally-status")).to_have_class(re.compile("offline"), timeout=10000)
+        expect(pa.locator("#tally-status")).to_have_class(re.compile("offline"), timeout=15000)
         assert pa.evaluate("JSON.parse(localStorage.getItem('vk_tally_queue_v1')).length") == 4
         pa.screenshot(path=str(artifacts / "attendance-tally-offline.png"))
 
@@ -102,8 +102,8 @@ def test_tally_on_two_phones_through_a_server_restart(server_factory, chromium, 
         all_saved(pa)
         all_saved(pa2)
         for category, n in expected.items():
-            expect(shown(pa, category)).to_have_text(str(n), timeout=5000)
-            expect(shown(pb, category)).to_have_text(str(n), timeout=8000)
+            expect(shown(pa, category)).to_have_text(str(n), timeout=15000)
+            expect(shown(pb, category)).to_have_text(str(n), timeout=15000)
         assert session.get(api).json()["counts"] == expected
         pa2.close()
 
@@ -120,7 +120,7 @@ def test_tally_on_two_phones_through_a_server_restart(server_factory, chromium, 
         pa3.goto(tally_url)
         all_saved(pa3)
         for category, n in expected.items():
-            expect(shown(pa3, category)).to_have_text(str(n), timeout=5000)
+            expect(shown(pa3, category)).to_have_text(str(n), timeout=15000)
         assert session.get(api).json()["counts"] == expected
         rows, outbox = stored_taps(srv.data_dir, sid)
         assert sum(d for _c, d, _n in rows.values()) == sum(expected.values())
@@ -131,7 +131,7 @@ def test_tally_on_two_phones_through_a_server_restart(server_factory, chromium, 
         # The headcount buttons.
         pa3.fill("#headcount-input", "57")
         pa3.locator('[data-headcount="start"]').tap()
-        expect(pa3.locator("#headcount-start")).to_have_text("57", timeout=10000)
+        expect(pa3.locator("#headcount-start")).to_have_text("57", timeout=15000)
         pa3.screenshot(path=str(artifacts / "attendance-tally-phone.png"), full_page=True)
         assert session.get(api).json()["headcounts"]["start"]["count"] == 57
     finally:

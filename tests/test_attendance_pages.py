@@ -159,3 +159,27 @@ def test_cancelled_screening_tally_is_disabled(crew):
     page = crew.get(f"/attendance/screenings/{s.id}").data.decode()
     assert page.count("disabled") >= 8
     assert TallyEvent.select().count() == 0 and Screening.get_by_id(s.id).status == "cancelled"
+
+
+def test_card_qr_is_read_by_zbar_and_leads_back_to_the_card(crew, screening):
+    """Rasterise the card's inline SVG (its squares), read it with zbar: the participant's id,
+    which the look-up (a scanner typing into the code box) turns back into the card."""
+    from PIL import Image
+    from pyzbar import pyzbar
+    crew.post(f"/attendance/screenings/{screening.id}/sign-in", data=_form(crew, screening))
+    person = Participant.get()
+    card = crew.get(f"/attendance/participants/{person.id}").data.decode()
+    svg = re.search(r'<div class="qr"[^>]*>(<svg.*?</svg>)', card, re.S).group(1)
+    size = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    scale = 8
+    img = Image.new("L", (round(size * scale), round(size * scale)), 255)
+    px = img.load()
+    for x0, y0, x1, y1 in re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", svg):
+        for y in range(round(float(y0) * scale), round(float(y1) * scale)):
+            for x in range(round(float(x0) * scale), round(float(x1) * scale)):
+                px[x, y] = 0
+    read = pyzbar.decode(img)
+    assert [r.data.decode() for r in read] == [person.id]
+    r = crew.get("/attendance/lookup", query_string={"code": read[0].data.decode()})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/attendance/participants/{person.id}")
+    assert crew.get(f"/api/v1/participants/{person.id}").json["items"][0]["id"] == person.id

@@ -3,7 +3,7 @@ import json
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ..models import db
 from . import report as reports
@@ -14,6 +14,7 @@ from . import summary, tally
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--screening", "screening_id", help="Only this screening (its id).")
 @click.option("--qr", is_flag=True, help="With --screening: print the signed summary QR text and its size.")
+@with_appcontext
 def report_command(as_json, screening_id, qr):
     """Audience by category, headcounts, participants, plays and pledges: per screening and in all."""
     if qr and not screening_id:

@@ -1,6 +1,6 @@
 """Crew pages for counting: the tally, sign-in with consent, the participant card and look-up,
 and a screening's summary with its signed QR code."""
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, url_for)
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, url_for)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -122,3 +122,13 @@ def summary_page(screening_id):
     qr = summary.qr_code(text)
     return render_template("attendance/summary.html", screening=s, report=data, qr_text=text,
                            qr_version=qr.version, qr=Markup(summary.qr_svg(text)))
+
+
+@bp.get("/screenings/<screening_id>/summary.png")
+def summary_png(screening_id):
+    """The same signed summary QR as a PNG image (what the page shows, for saving or printing)."""
+    s = _screening_or_404(screening_id)
+    text = report.summary_qr_text(report.screening_report(s.id))
+    return Response(summary.qr_png(text), mimetype="image/png",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Disposition": f'inline; filename="summary-{s.date}-{s.id[:8]}.png"'})

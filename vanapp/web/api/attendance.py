@@ -4,9 +4,11 @@ Every write answers only after its commit; every refusal is the one JSON error s
 writes nothing."""
 import json
 
-from flask import jsonify, request
+from flask import Response, jsonify, request, url_for
+from peewee import SqliteDatabase
 
 from ...attendance import participants, report, summary, tally
+from ...models import db
 from ..errors import ApiError
 from . import bp
 from .pagination import page
@@ -20,13 +22,15 @@ def _body() -> dict:
     # Parsed whatever the Content-Type says: a script that forgot the header still gets a clear answer.
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise ApiError(400, "bad_json", "Send a JSON object body (Content-Type: application/json).")
+        raise ApiError(400, "bad_json", "Send a JSON object body (Content-Type: application/json).",
+                       field="body")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "The body is not valid JSON.") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: "[[[[…" nested deeper than the parser goes is bad JSON too, not a 500
+        raise ApiError(400, "bad_json", "The body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+        raise ApiError(400, "bad_json", "The body must be a JSON object.", field="body")
     return data
 
 
@@ -46,7 +50,9 @@ def post_tap(screening_id):
         _refuse(exc)
     body = {"id": done.id, "duplicate": done.duplicate, "counts": done.counts,
             "total": sum(done.counts.values())}
-    return jsonify(body), (200 if done.duplicate else 201)
+    # A retry of a stored tap gets the answer the first try would have had (201, the counts),
+    # flagged "duplicate": a phone that never heard the first answer treats both alike.
+    return jsonify(body), 201
 
 
 @bp.get("/screenings/<screening_id>/attendance")
@@ -68,8 +74,7 @@ def post_headcount(screening_id):
                                       at=data.get("at"))
     except tally.AttendanceError as exc:
         _refuse(exc)
-    return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), \
-        (200 if done.duplicate else 201)
+    return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), 201
 
 
 @bp.post("/screenings/<screening_id>/participants")
@@ -80,8 +85,7 @@ def post_participant(screening_id):
         person, duplicate = participants.sign_in(screening_id, data)
     except tally.AttendanceError as exc:
         _refuse(exc)
-    return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), \
-        (200 if duplicate else 201)
+    return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), 201
 
 
 @bp.get("/screenings/<screening_id>/participants")
@@ -110,5 +114,32 @@ def get_summary(screening_id):
     except tally.AttendanceError as exc:
         _refuse(exc)
     text = report.summary_qr_text(data)
-    data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M"}
+    data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M",
+                  "png": url_for("api.get_summary_png", screening_id=screening_id)}
     return jsonify(data)
+
+
+@bp.get("/screenings/<screening_id>/summary.png")
+def get_summary_png(screening_id):
+    """The signed summary QR code as a PNG (the same text as "qr"."text" above)."""
+    try:
+        data = report.screening_report(screening_id)
+    except tally.AttendanceError as exc:
+        _refuse(exc)
+    return Response(summary.qr_png(report.summary_qr_text(data)), mimetype="image/png",
+                    headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/attendance/storage")
+def storage():
+    """How this server stores taps, read from the very connection a request uses: on SQLite,
+    journal_mode must be "wal" and synchronous 2 (FULL) for an acknowledged tap to survive a power cut."""
+    if not isinstance(db.obj, SqliteDatabase):
+        fsync = db.execute_sql("SHOW fsync").fetchone()[0]
+        commit = db.execute_sql("SHOW synchronous_commit").fetchone()[0]
+        return jsonify({"database": "postgresql", "fsync": fsync, "synchronous_commit": commit,
+                        "durable": fsync == "on" and commit != "off"})
+    journal = db.execute_sql("PRAGMA journal_mode").fetchone()[0]
+    synchronous = db.execute_sql("PRAGMA synchronous").fetchone()[0]
+    return jsonify({"database": "sqlite", "journal_mode": journal, "synchronous": synchronous,
+                    "durable": journal == "wal" and synchronous >= 2})
