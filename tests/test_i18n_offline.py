@@ -5,7 +5,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from vanapp.web.i18n import SOURCE_DIR
+from vanapp.web.i18n import SOURCE_DIR, translated
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vanapp"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
@@ -17,7 +17,7 @@ def _hindi_catalogue():
     for po in sorted((SOURCE_DIR / "hi").glob("*.po")):
         with po.open("rb") as fh:
             for message in read_po(fh):
-                if message.id and message.string:
+                if message.id and translated(message):
                     key = message.id if isinstance(message.id, str) else message.id[0]
                     known[key] = message.string
     return known

@@ -21,24 +21,33 @@ COOKIE = "vk_lang"
 bp = Blueprint("i18n", __name__)
 
 
+def translated(message) -> bool:
+    """A message counts as translated only when every form (plural forms too) has text."""
+    text = message.string
+    return bool(all(text) if isinstance(text, (tuple, list)) else text)
+
+
 def compile_catalogues(out_dir: Path) -> None:
     for lang_dir in sorted(p for p in SOURCE_DIR.iterdir() if p.is_dir()):
         sources = sorted(lang_dir.glob("*.po"))
         target = out_dir / lang_dir.name / "LC_MESSAGES" / "messages.mo"
-        newest = max((p.stat().st_mtime for p in sources), default=0)
-        if target.exists() and target.stat().st_mtime >= newest:
+        # Rebuild when any source changed, appeared or went away.
+        stamp = "\n".join(f"{p.name} {p.stat().st_mtime_ns} {p.stat().st_size}" for p in sources)
+        stamp_file = target.with_suffix(".stamp")
+        if target.exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
             continue
         merged = Catalog(locale=lang_dir.name)
         for source in sources:
             with source.open("rb") as fh:
                 for message in read_po(fh, locale=lang_dir.name):
-                    if message.id and message.string and not message.fuzzy:
+                    if message.id and translated(message) and not message.fuzzy:
                         merged.add(message.id, message.string, context=message.context)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, merged)
         tmp.replace(target)
+        stamp_file.write_text(stamp)
 
 
 def select_locale():
