@@ -2,6 +2,7 @@
 player tests share, and the outcome rules on their own (no libVLC needed for those)."""
 import os
 import random
+import shutil
 import subprocess
 import time
 
@@ -26,12 +27,25 @@ def _encode(path, seconds, *extra):
                    check=True, timeout=60)
 
 
+_made = {}   # the clips dir, made once per session however many modules import the fixture
+
+
 @pytest.fixture(scope="session")
 def clips(tmp_path_factory):
     """A media dir: psa/a.mp4, b, long, early (see CLIPS); cut.mp4 (a 6 s file cut to 40% of
     its bytes, its index intact, like an interrupted copy); garbage.mp4 (random bytes);
     stuck.mp4 (a FIFO nobody writes to: libVLC waits on it forever)."""
-    root = tmp_path_factory.mktemp("clips")
+    # Each module that imports this fixture gets its own session-scoped copy of it: cache here.
+    if "root" not in _made:
+        _made["root"] = make_clips(tmp_path_factory.mktemp("clips"))
+    return _made["root"]
+
+
+def make_clips(root):
+    """Encode the clips into `root` (a fresh directory) and return it."""
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is missing: the player tests make their clips with it "
+                    "(`make test` installs Debian's ffmpeg package)")
     psa = root / "psa"
     psa.mkdir()
     for name, (seconds, _scanned) in CLIPS.items():
@@ -59,6 +73,16 @@ def programme(*refs, **kwargs):
                              duration_ms=SCANNED[ref], playable=bool(SCANNED[ref]),
                              scanned_at=utcnow()).on_conflict_replace().execute()
     return screening
+
+
+def seed_programme(data_dir, *refs, **kwargs) -> str:
+    """programme(*refs) written into the database of a `vanapp serve` using `data_dir` (SQLite
+    lets this process write while the server runs); returns the screening id."""
+    from vanapp import create_app
+    from vanapp.models import db
+    app = create_app({"DATA_DIR": str(data_dir)})
+    with app.app_context(), db.connection_context():
+        return programme(*refs, **kwargs).id
 
 
 def wait_for(service, predicate, timeout=30.0, what="condition"):

@@ -13,15 +13,18 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from peewee import OperationalError
+
 from ..ids import new_id, to_iso, utcnow
 from . import playlog
-from .engine import Engine, EngineUnavailable
+from .engine import Engine, EngineUnavailable, release_memory
 from .outcome import PlayClock, clock_text, judge
 from .programme import Item, PlayError, Programme, load
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("opening", "playing", "paused", "game")
+WRITE_TRIES = 3
 
 
 def _wall() -> float:
@@ -67,6 +70,7 @@ class PlayerService:
         self._queue = queue.Queue()
         self._lock = threading.Lock()
         self._writes = []           # play-log writes, flushed after each message
+        self._trim = False          # an item left the screen: give its memory back when idle
         self.prog: Programme | None = None
         self.index = 0
         self.state = "idle"
@@ -188,6 +192,9 @@ class PlayerService:
                 log.exception("player: handling %r", message[:2] if message else "tick")
             self._flush()       # after the next item started; before the snapshot says so
             self._publish()
+            if self._trim:      # last: the show and the log come first
+                self._trim = False
+                release_memory()
         self._shutdown()
 
     def _open_display(self):
@@ -408,6 +415,7 @@ class PlayerService:
         cur, self.cur = self.cur, None
         if cur is None:
             return
+        self._trim = True
         wall = _wall() if wall is None else wall
         ended_at = _utc_at(wall)
         item = cur.item
@@ -456,14 +464,25 @@ class PlayerService:
             self.window.hide()
 
     def _write(self, fn, *args, **kwargs):
-        self._writes.append((fn, args, kwargs))
+        self._writes.append((fn, args, kwargs, 0))
 
     def _flush(self):
+        """Commit the queued play-log writes in order. A database still locked after its busy
+        timeout keeps this write and the ones after it for the next turn (a dropped write
+        would leave the log saying "playing" for an item long gone); anything else, or the
+        third failure, is logged and dropped: a full disk must not stop the show."""
         writes, self._writes = self._writes, []
-        for fn, args, kwargs in writes:
+        for n, (fn, args, kwargs, tries) in enumerate(writes):
             try:
                 fn(*args, **kwargs)
-            except Exception:  # a full disk or a locked database must not stop the show
+            except OperationalError:
+                if tries + 1 < WRITE_TRIES:
+                    log.warning("player: play-log write %s failed (try %d), will retry",
+                                fn.__name__, tries + 1, exc_info=True)
+                    self._writes[:0] = [(fn, args, kwargs, tries + 1)] + writes[n + 1:]
+                    return
+                log.exception("player: play-log write %s failed %d times", fn.__name__, WRITE_TRIES)
+            except Exception:
                 log.exception("player: play-log write %s failed", fn.__name__)
 
     def _publish(self):
