@@ -142,10 +142,11 @@ def test_server_timer_closes_the_question(screening, app):
     engine.live.deadline_ms = int(time.time() * 1000) + 300
     with engine._lock:
         engine._cond.notify_all()
-    deadline = time.monotonic() + 10
-    while engine.live.state == "question_open" and time.monotonic() < deadline:
+    deadline = time.monotonic() + 20
+    # Wait for the published state: it is published only once the close is committed.
+    while state(engine)["state"] == "question_open" and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert engine.live.state == "question_closed"
+    assert state(engine)["state"] == "question_closed"
     assert GameResult.select().where(GameResult.question_id == "q1").count() == 1
 
 
@@ -248,3 +249,58 @@ def test_only_one_live_game_a_new_start_finishes_the_old(screening):
         engine.vote("dev0", first, "q1", "ring")
     assert wrong.value.code == "no_game"
     assert state(engine)["run"] == second
+
+
+def test_a_burst_of_joins_and_votes_racing_a_close_loses_nothing(screening):
+    """Joins and votes are group-committed: every acknowledged answer is in the database, in the
+    live counts and in the closed question's result; a refused one is in none of them."""
+    from vanapp.models import GamePlayer, GameVote
+    engine = GameEngine()
+    run_id = engine.start(screening.id, "bell-quiz")
+    phones = 40
+    barrier = threading.Barrier(phones)
+    errors = []
+
+    def join(i):
+        barrier.wait()
+        try:
+            engine.join(f"dev{i}")
+            engine.join(f"dev{i}")           # the same phone twice at once: still one player
+        except Exception as exc:             # pragma: no cover - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(phones)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(engine.live.players) == phones
+    assert GamePlayer.select().where(GamePlayer.run == run_id).count() == phones
+
+    engine.advance()
+    barrier = threading.Barrier(phones + 1)
+    acked, refused = {}, []
+
+    def vote(i):
+        choice = "abc"[i % 3]
+        barrier.wait()
+        try:
+            engine.vote(f"dev{i}", run_id, "q1", choice)
+            acked[f"dev{i}"] = choice
+        except GameError as exc:
+            refused.append(exc.code)
+    threads = [threading.Thread(target=vote, args=(i,)) for i in range(phones)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    time.sleep(0.005)
+    engine.close()                           # lands somewhere in the burst
+    for t in threads:
+        t.join(30)
+    assert len(acked) + len(refused) == phones and set(refused) <= {"closed"}
+    expected = {c: sum(1 for v in acked.values() if v == c) for c in "abc"}
+    stored = {c: GameVote.select().where((GameVote.run == run_id) & (GameVote.choice == c)).count() for c in "abc"}
+    assert stored == expected
+    live = {c: n["phones"] for c, n in state(engine)["tally"]["counts"].items()}
+    assert live == expected
+    result = GameResult.get((GameResult.run == run_id) & (GameResult.question_id == "q1"))
+    assert {c: n["phones"] for c, n in result.counts.items()} == expected

@@ -128,6 +128,61 @@ def test_a_phone_reaches_no_crew_page_or_api(app, screening, path):
     assert "रामपुर".encode() not in response.data and b"Rampur" not in response.data
 
 
+# Open to anyone: the audience pages, static files, health, the login form, the language switch.
+PUBLIC_ENDPOINTS = {"static", "healthz", "auth.login", "auth.logout", "i18n.switch"}
+
+
+def without_own_url(html: bytes) -> bytes:
+    """Every page's language switch links back to the URL the visitor asked for (ids included):
+    that echoes what the visitor typed, it discloses nothing. Drop it, check the rest."""
+    return re.sub(rb'<a class="lang"[^>]*href="/lang/[^"]*"', b"", html)
+
+
+def _probe_url(rule, values):
+    """Fill a rule's arguments with real ids (so a leak would show) or the converter's first option."""
+    args = {}
+    for name in rule.arguments:
+        converter = rule._converters[name]
+        options = getattr(converter, "items", None) or getattr(converter, "regex", "")
+        if name in values:
+            args[name] = values[name]
+        elif hasattr(converter, "items"):
+            args[name] = sorted(options)[0]
+        else:
+            args[name] = "x"
+    return rule.build(args, append_unknown=False)[1]
+
+
+def test_a_joined_phone_reaches_no_route_of_the_crew(app, crew, screening):
+    """Every route the app has (whoever added it), every method, asked by a phone that joined the
+    live game and holds a valid CSRF token: a login redirect, 401, 403, 404 or 405, and no data."""
+    run = post(crew, "/api/v1/games/runs", {"screening": screening.id, "game": "bell-quiz"}).get_json()["run"]
+    post(crew, "/api/v1/games/live/next", {})
+    p = phone(app)
+    assert post(p, "/a/api/join", {}).status_code == 200
+    values = {"screening_id": screening.id, "run_id": run, "tour_id": "test-tour", "code": "x",
+              "participant_id": "x", "action": "next"}
+    secrets = [screening.id.encode(), run.encode(), "रामपुर".encode(), b"Rampur"]
+    probed = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith("audience."):
+            continue
+        url = _probe_url(rule, values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = p.open(url, method=method, data="{}", content_type="application/json",
+                              headers={"X-CSRFToken": p.csrf})
+            probed += 1
+            where = f"{method} {url} ({rule.endpoint}) -> {response.status_code}"
+            if response.status_code == 302:
+                assert response.headers["Location"].startswith("/login?"), where
+                continue
+            assert response.status_code in (400, 401, 403, 404, 405), where
+            assert not any(secret in without_own_url(response.data) for secret in secrets), where
+    assert probed > 30
+    live = crew.get("/api/v1/games/live").get_json()
+    assert live["state"] == "question_open" and live["q"]["id"] == "q1" and live["run"] == run
+
+
 @pytest.mark.parametrize("path,body", [("/api/v1/games/live/next", {}), ("/api/v1/games/runs", {"game": "pledge"}),
                                        ("/games/start", {})])
 def test_a_phone_cannot_drive_the_game(app, crew, screening, path, body):
@@ -165,3 +220,40 @@ def test_lan_address_is_private_or_loopback_and_join_url_uses_the_port():
     url = join_url("", "127.0.0.1:5123")
     assert url.endswith(":5123/a/") and url.startswith(f"http://{address}")
     assert join_url("http://van.local:8080/", "127.0.0.1:5123") == "http://van.local:8080/a/"
+
+
+def test_many_phones_behind_one_address_are_not_refused(app, crew, screening):
+    """Limits are per device cookie: a crowd behind one NAT address (the test client's) joins,
+    polls and votes without a single refusal."""
+    started = post(crew, "/api/v1/games/runs", {"screening": screening.id, "game": "bell-quiz"}).get_json()
+    post(crew, "/api/v1/games/live/next", {})
+    phones = [phone(app) for _ in range(40)]
+    for i, p in enumerate(phones):
+        assert post(p, "/a/api/join", {}).status_code == 200
+        assert p.get("/a/api/state").status_code == 200
+        vote = post(p, "/a/api/vote", {"run": started["run"], "question": "q1", "choice": "abc"[i % 3]})
+        assert vote.status_code == 200, vote.data
+    assert crew.get("/api/v1/games/live").get_json()["tally"]["joined"] == 40
+
+
+def test_polls_are_limited_per_device_not_per_address(app, crew, screening):
+    post(crew, "/api/v1/games/runs", {"screening": screening.id, "game": "pledge"})
+    noisy, quiet = phone(app), phone(app)
+    codes = [noisy.get("/a/api/state").status_code for _ in range(310)]
+    assert codes.count(429) >= 10 and 429 not in codes[:300]
+    refused = noisy.get("/a/api/state")
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "too_many_requests"
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert quiet.get("/a/api/state").status_code == 200
+
+
+def test_a_phone_cannot_guess_the_crew_pin_by_changing_its_device_cookie(app, screening):
+    """The device cookie is the visitor's to invent: the PIN form is also limited per address."""
+    codes = []
+    for i in range(40):
+        p = phone(app)
+        p.set_cookie("vk_device", f"forged-device-cookie-{i:04d}-xxxxxxxx")
+        g.pop("csrf_token", None)
+        token = csrf_from(p.get("/login").data)
+        codes.append(p.post("/login", data={"pin": f"{i:04d}", "csrf_token": token}).status_code)
+    assert 429 in codes and codes.count(401) <= 30

@@ -84,8 +84,26 @@ def serve_command(host, port, threads):
     for hook in app.extensions.get("vanapp_start_hooks", []):
         hook(app)
     click.echo(f"VanKit ({app.config['MODE']}) on http://{host}:{port}/", err=True)
+    # A crowd of phones keeps a connection or two each open: poll(), not select() (which dies
+    # on a file descriptor past 1023), and room for the descriptors.
+    connection_limit = _raise_open_files(4000)
     waitress.serve(app, host=host, port=port, threads=threads, ident="vanapp",
-                   channel_timeout=60, connection_limit=1000)
+                   channel_timeout=60, connection_limit=connection_limit, asyncore_use_poll=True)
+
+
+def _raise_open_files(wanted: int) -> int:
+    """Lift this process's open-file limit toward `wanted` connections (plus files and the
+    database); return how many connections it can then hold."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = wanted + 200 if hard == resource.RLIM_INFINITY else min(hard, wanted + 200)
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    except (ImportError, ValueError, OSError):      # Windows, or a limit we may not raise
+        return 1000
+    return wanted if soft == resource.RLIM_INFINITY else max(100, min(wanted, soft - 200))
 
 
 @cli.group("token")

@@ -5,6 +5,12 @@ database; every change that matters (a vote, a ring, a hand count, a state chang
 to the database *before* it is acknowledged or shown, so a restarted server picks the run up
 where it was (`restore`). All changes go through one lock: that lock is also what decides which
 bell rang first. Polls take no lock: they read the last published version (immutable bytes).
+
+Joins and votes come in bursts (a few hundred phones within seconds of a question opening), so
+they are group-committed: each request validates and queues its row under the lock, then the
+first waiting request writes every queued row in one transaction (one disk sync for the lot),
+applies them to memory, publishes once and wakes the others. A phone still hears "received"
+only after its row is committed. Closing a question first commits what is queued.
 """
 import hashlib
 import json
@@ -13,7 +19,7 @@ import secrets
 import threading
 import time
 
-from ..ids import utcnow
+from ..ids import new_id, utcnow
 from ..models import GameBuzz, GameLive, GamePlayer, GameRun, GameVote, Screening, Setting, db
 from .content import get_game
 from .live import PLEDGE_QUESTION, LiveRun, Player
@@ -51,9 +57,20 @@ class Published:
         self.version, self.phase_version, self.full, self.delta = version, phase_version, full, delta
 
 
+class _Queued:
+    """A join or vote waiting for the group commit: its row's write, its effect on memory."""
+    __slots__ = ("write", "apply", "done", "error")
+
+    def __init__(self, write, apply):
+        self.write, self.apply, self.done, self.error = write, apply, False, None
+
+
 class GameEngine:
     def __init__(self):
         self._lock = threading.RLock()
+        self._commit_lock = threading.Lock()     # one group commit at a time
+        self._queued: list[_Queued] = []
+        self._queued_joins: dict[str, tuple[_Queued, Player]] = {}   # device -> its queued join
         self._cond = threading.Condition(self._lock)
         self.live: LiveRun | None = None
         self._loaded = False
@@ -98,8 +115,9 @@ class GameEngine:
         delta (only counts moved since) or the full state. No lock, no database."""
         if not self._loaded:
             self.ensure_loaded()
-        if device:
-            self.seen[device] = time.monotonic()
+        live = self.live
+        if device and live is not None and device in live.players:    # joined phones only: a
+            self.seen[device] = time.monotonic()                      # made-up cookie adds nothing
         pub = self._pub
         if since == pub.version:
             return None
@@ -134,6 +152,42 @@ class GameEngine:
                 else:
                     self._cond.wait(30)
 
+    # -- group commit -----------------------------------------------------------------------
+    def _queue(self, write, apply) -> _Queued:
+        """Holding the lock: queue a row for the next group commit."""
+        item = _Queued(write, apply)
+        self._queued.append(item)
+        return item
+
+    def _wait_committed(self, item: _Queued):
+        """Not holding the lock: return once `item` is committed (by this thread or another)."""
+        with self._commit_lock:
+            if not item.done:
+                with self._lock:
+                    self._flush()
+        if item.error is not None:
+            raise item.error
+
+    def _flush(self):
+        """Holding the lock: write every queued row in one transaction, then apply them."""
+        batch, self._queued = self._queued, []
+        if not batch:
+            return
+        try:
+            with connected(), db.atomic():
+                for item in batch:
+                    item.write()
+        except Exception as exc:
+            log.exception("could not commit %d queued answers", len(batch))
+            self._queued_joins.clear()
+            for item in batch:
+                item.error, item.done = GameError(503, "not_saved", "Not saved: try again."), True
+            return
+        for item in batch:
+            item.apply()
+            item.done = True
+        self._publish(phase=False)
+
     # -- helpers ----------------------------------------------------------------------------
     def _require(self, *states, run_id: str | None = None) -> LiveRun:
         live = self.live
@@ -154,6 +208,7 @@ class GameEngine:
             raise GameError(400, "bad_phase", "phase must be before, after or empty.", "phase")
         with self._lock:
             self.ensure_loaded()
+            self._flush()           # queued joins and answers belong to the run they came for
             with connected():
                 game = get_game(game_id)
                 if game is None:
@@ -200,12 +255,18 @@ class GameEngine:
             self._close()
 
     def _close(self):
+        self._flush()           # answers that arrived before the close are counted in it
         live = self.live
         qid = live.question["id"]
-        with connected(), db.atomic():
-            live.state, live.deadline_ms = "question_closed", None
-            save_live(live)
-            write_result(live, qid)
+        before = (live.state, live.deadline_ms)
+        try:
+            with connected(), db.atomic():
+                live.state, live.deadline_ms = "question_closed", None
+                save_live(live)
+                write_result(live, qid)
+        except Exception:
+            live.state, live.deadline_ms = before      # nothing committed: still open
+            raise
         self._publish(phase=True)
 
     def reveal(self):
@@ -217,7 +278,11 @@ class GameEngine:
             if live.state == "question_open":
                 self._close()
             live.state = "revealed"
-            self._save_live()
+            try:
+                self._save_live()
+            except Exception:
+                live.state = "question_closed"
+                raise
             self._publish(phase=True)
 
     def finish(self):
@@ -227,6 +292,7 @@ class GameEngine:
             self._finish()
 
     def _finish(self):
+        self._flush()
         live = self.live
         if live.state == "question_open":
             self._close()
@@ -340,20 +406,27 @@ class GameEngine:
                     player = live.by_id[row.id]
             if team is not None and team != "" and (live.kind != "buzzer" or team not in live.team_ids()):
                 raise GameError(400, "bad_team", "No such team.", "team")
-            new_token = None
-            if player is None:
+            new_token = queued = None
+            if player is None and device in self._queued_joins:
+                queued, player = self._queued_joins[device]      # the same phone, twice at once
+            elif player is None:
                 new_token = secrets.token_urlsafe(24)
-                with connected(), db.atomic():
-                    row = GamePlayer.create(run=live.run_id, device=device, token_hash=_hash(new_token),
-                                            team=team or "")
-                player = Player(row.id, device, row.team)
-                live.players[device], live.by_id[row.id] = player, player
-                self._publish(phase=False)
+                player = Player(new_id(), device, team or "")
+                row = dict(id=player.id, run=live.run_id, device=device, token_hash=_hash(new_token),
+                           team=player.team, joined_at=utcnow())
+
+                def apply(player=player):
+                    live.players[device], live.by_id[player.id] = player, player
+                    self._queued_joins.pop(device, None)
+                queued = self._queue(lambda: GamePlayer.insert(**row).execute(), apply)
+                self._queued_joins[device] = (queued, player)
             elif team and team != player.team and (not player.team or live.state == "lobby"):
                 with connected(), db.atomic():
                     GamePlayer.update(team=team).where(GamePlayer.id == player.id).execute()
                 player.team = team
-            return player, new_token
+        if queued is not None:
+            self._wait_committed(queued)
+        return player, new_token
 
     def vote(self, device: str, run_id: str, question_id: str, choice: str) -> str:
         """Record this phone's answer; a later answer replaces it while the question is open."""
@@ -370,22 +443,28 @@ class GameEngine:
                 raise GameError(400, "ring", "In this game you ring the bell.")
             if choice not in live.choice_ids(question):
                 raise GameError(400, "bad_choice", "No such choice.", "choice")
-            votes = live.votes.setdefault(question_id, {})
-            previous = votes.get(player.id)
-            if previous == choice:
+            if live.votes.get(question_id, {}).get(player.id) == choice and not self._queued:
                 return choice
-            with connected(), db.atomic():
-                (GameVote.insert(run=live.run_id, question_id=question_id, player=player.id, choice=choice,
-                                 at=utcnow())
+            at, run, pid = utcnow(), live.run_id, player.id
+
+            def write():
+                (GameVote.insert(run=run, question_id=question_id, player=pid, choice=choice, at=at)
                  .on_conflict(conflict_target=[GameVote.run, GameVote.question_id, GameVote.player],
-                              update={GameVote.choice: choice, GameVote.at: utcnow()}).execute())
-            counts = live.counts.setdefault(question_id, {})
-            if previous is not None:
-                counts[previous] -= 1
-            counts[choice] = counts.get(choice, 0) + 1
-            votes[player.id] = choice
-            self._publish(phase=False)
-            return choice
+                              update={GameVote.choice: choice, GameVote.at: at}).execute())
+
+            def apply():
+                votes = live.votes.setdefault(question_id, {})
+                previous = votes.get(pid)
+                if previous == choice:
+                    return
+                counts = live.counts.setdefault(question_id, {})
+                if previous is not None:
+                    counts[previous] -= 1
+                counts[choice] = counts.get(choice, 0) + 1
+                votes[pid] = choice
+            queued = self._queue(write, apply)
+        self._wait_committed(queued)
+        return choice
 
     def buzz(self, device: str, run_id: str, question_id: str) -> dict:
         """Ring this phone's team bell; the lock's order is the arrival order."""

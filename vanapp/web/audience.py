@@ -4,10 +4,24 @@ A phone is known by its `vk_device` cookie (random, HttpOnly) and, should it los
 by the rejoin token it keeps in localStorage. Every POST carries the page's CSRF token and is
 rate-limited per device. The poll (`/a/api/state?v=N`) reads only memory: 204 when nothing
 changed since version N, else a small delta or the full state.
+
+The poll is the one hot URL (every phone, every 500-600 ms: ~550 requests a second for 300 phones),
+so it is answered by a small WSGI layer in front of Flask (`FastPoll`): no session to decode,
+no locale, no database. Everything else — and the poll too, should the engine not be loaded
+yet — goes through Flask as usual.
+
+Rate limits here are this module's own per-device counters (`WindowLimit`), not Flask-Limiter:
+its memory storage starts a timer thread on a hit every few milliseconds, which under a crowd
+of phones is a thread start per request. The key is the device cookie, so a hundred phones
+behind one hotspot or NAT address are a hundred budgets; only a request without a cookie falls
+back to its address.
 """
+import json
 import re
 import secrets
+import threading
 import time
+from functools import wraps
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
@@ -23,8 +37,112 @@ ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 COOKIE_AGE = 3 * 24 * 3600      # a night's show and the next; not a tracking cookie
 
 
+# Requests per device (or per address, without a device cookie) in a minute. A phone polls about
+# 110 times a minute; a person taps far fewer times than these.
+LIMITS = {"state": 300, "me": 60, "join": 20, "vote": 60, "buzz": 60}
+WINDOW = 60
+COOKIE_RE = re.compile(r"(?:^|;)\s*" + DEVICE_COOKIE + r"=([A-Za-z0-9_-]{22,64})\s*(?:;|$)")
+
+
 def _engine():
     return engine_for(current_app)
+
+
+class WindowLimit:
+    """At most `limit` hits per key in each `window`-second window (a fixed window, as
+    Flask-Limiter's default), in memory, for one process."""
+
+    def __init__(self, limit: int, window: int):
+        self.limit, self.window = limit, window
+        self._counts: dict[str, int] = {}
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._started >= self.window:
+                self._counts.clear()           # a new window: also forgets phones that left
+                self._started = now
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+            return count <= self.limit
+
+    def retry_after(self) -> int:
+        return max(1, int(self.window - (time.monotonic() - self._started)) + 1)
+
+
+def _limits(app) -> dict[str, "WindowLimit"]:
+    limits = app.extensions.get("audience_limits")
+    if limits is None:
+        limits = app.extensions["audience_limits"] = {name: WindowLimit(n, WINDOW) for name, n in LIMITS.items()}
+    return limits
+
+
+def per_device(name):
+    """Refuse (429) a device past its budget for this endpoint."""
+    def decorate(view):
+        @wraps(view)
+        def limited(*args, **kwargs):
+            limit = _limits(current_app)[name]
+            if not limit.hit(_device() or "addr:" + (request.remote_addr or "")):
+                raise ApiError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
+                               retry_after=limit.retry_after())
+            return view(*args, **kwargs)
+        return limited
+    return decorate
+
+
+def _no_store_headers(extra=()):
+    return [("Cache-Control", "no-store"), ("X-Now", str(int(time.time() * 1000))), *extra]
+
+
+class FastPoll:
+    """GET /a/api/state answered before Flask: the same answers and headers as `state()`."""
+
+    def __init__(self, app, wsgi_app, path: str):
+        self.app, self.wsgi_app, self.path = app, wsgi_app, path
+        self.limit = _limits(app)["state"]
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        engine = self.app.extensions.get("games")
+        if engine is None or not engine._loaded:
+            return self.wsgi_app(environ, start_response)      # first poll: Flask loads the engine
+        match = COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
+        device = match.group(1) if match else None
+        if not self.limit.hit(device or "addr:" + environ.get("REMOTE_ADDR", "")):
+            body = json.dumps({"error": {"code": "too_many_requests",
+                                         "message": f"At most {self.limit.limit} a minute: wait a little.",
+                                         "retry_after": self.limit.retry_after()}}).encode()
+            start_response("429 TOO MANY REQUESTS", _no_store_headers([
+                ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                ("Retry-After", str(self.limit.retry_after()))]))
+            return [body]
+        raw = ""
+        for part in environ.get("QUERY_STRING", "").split("&"):
+            if part.startswith("v="):
+                raw = part[2:]
+        since = int(raw) if raw.isdigit() and len(raw) < 20 else None
+        body = engine.poll(since, device)
+        if body is None:
+            start_response("204 NO CONTENT", _no_store_headers())
+            return []
+        start_response("200 OK", _no_store_headers([("Content-Type", "application/json"),
+                                                    ("Content-Length", str(len(body)))]))
+        return [body]
+
+
+@bp.record_once
+def _install_fast_poll(state):
+    app = state.app
+    prefix = state.url_prefix if state.url_prefix is not None else bp.url_prefix
+    app.wsgi_app = FastPoll(app, app.wsgi_app, (prefix or "") + "/api/state")
+    engine_for(app)             # made now, so `vanapp serve` restores a live run before the first phone
+
+
+limiter.exempt(bp)              # see the module's docstring: limited by `per_device` instead
 
 
 def _device() -> str | None:
@@ -68,7 +186,7 @@ def play():
 
 
 @bp.get("/api/state")
-@limiter.limit("300 per minute")
+@per_device("state")
 def state():
     """The live game for a phone or the projector that has seen version `v`."""
     raw = request.args.get("v", "")
@@ -84,14 +202,14 @@ def state():
 
 
 @bp.get("/api/me")
-@limiter.limit("60 per minute")
+@per_device("me")
 def me():
     device = _device()
     return jsonify(me=_engine().me(device) if device else None)
 
 
 @bp.post("/api/join")
-@limiter.limit("20 per minute")
+@per_device("join")
 def join():
     data = _body()
     team = _ident(data, "team", required=False)
@@ -110,7 +228,7 @@ def join():
 
 
 @bp.post("/api/vote")
-@limiter.limit("60 per minute")
+@per_device("vote")
 def vote():
     data = _body()
     device = _device()
@@ -124,7 +242,7 @@ def vote():
 
 
 @bp.post("/api/buzz")
-@limiter.limit("60 per minute")
+@per_device("buzz")
 def buzz():
     data = _body()
     device = _device()

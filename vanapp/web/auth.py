@@ -57,8 +57,17 @@ def guard_api_blueprint(blueprint):
         raise ApiError(401, "unauthorized", "Log in or send 'Authorization: Bearer <token>'.")
 
 
+def _address_key() -> str:
+    """The client's address: the device cookie is the visitor's to invent, so a PIN guesser could
+    mint a fresh one per try and never meet the per-device limit."""
+    from flask import current_app
+    from flask_limiter.util import get_remote_address
+    return f"{current_app.config['DATA_DIR']}|addr|{get_remote_address()}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"], key_func=_address_key)
 def login():
     error = None
     if request.method == "POST":

@@ -209,7 +209,7 @@
     node.textContent = t("seconds", {n: left});
   }
 
-  poller = G.poll(urls.state, 750, function (state) {
+  poller = G.poll(urls.state, 500, function (state) {
     if (state.run && me && me.run !== state.run) { me = null; pending = {}; rings = {}; }
     say("");
     ensureJoined(state);

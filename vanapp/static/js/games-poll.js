@@ -83,7 +83,7 @@
           version = body.v;
           if (state) onState(state, full);
         }
-        schedule(interval + Math.floor(Math.random() * 120));
+        schedule(interval + Math.floor(Math.random() * 100));
       }).catch(function () {
         failures += 1;           // lost on the hotspot: try again soon, then back off a little
         if (onFail) onFail(failures);
