@@ -15,7 +15,7 @@ from vanapp.hub import pairing
 from vanapp.ids import UTC, new_id, to_iso
 from vanapp.models import (Outbox, Screening, SummaryReport, SyncBatch, TallyEvent, Van, db)
 from vanapp.sync import records
-from vanapp.sync.wire import encode_models, pack
+from vanapp.sync.wire import MAX_RECORDS, encode_models, pack
 
 from .support.factories import make_screening
 
@@ -121,6 +121,29 @@ def test_pairing_code_works_once_and_only_hashes_are_kept(hub):
     assert van.secret_hash == hashlib.sha256(bytes.fromhex(secret)).hexdigest()
     assert van.summary_key == pairing.derived_key(bytes.fromhex(secret), b"vankit-summary-v1").hex()
     assert client.get("/api/v1/sync/state", headers={"Authorization": f"Bearer van-03.{secret}"}).status_code == 200
+
+
+def test_pairing_with_the_vans_own_secret_is_safe_to_repeat(hub):
+    """The answer to a pairing can be lost after the hub paired the van: the same request
+    (same code, same proposed secret) gets the same answer; nobody else gets anything."""
+    with db.connection_context():
+        _van, code = pairing.add_van("Van 3", "van-03")
+    client = hub.test_client()
+    secret = "ab" * 32
+    first = client.post("/api/v1/pair", json={"code": code, "secret": secret})
+    assert first.status_code == 200 and first.json["secret"] == secret
+    again = client.post("/api/v1/pair", json={"code": code, "secret": secret})
+    assert again.status_code == 200 and again.json["van_id"] == "van-03" and again.json["secret"] == secret
+    assert client.post("/api/v1/pair", json={"code": code, "secret": "cd" * 32}).status_code == 404
+    assert client.post("/api/v1/pair", json={"code": code}).status_code == 404
+    for bad in ("ab" * 16, "zz" * 32, 5):
+        assert client.post("/api/v1/pair", json={"code": code, "secret": bad}).status_code == 400
+    with db.connection_context():
+        assert Van.get_by_id("van-03").secret_hash == hashlib.sha256(bytes.fromhex(secret)).hexdigest()
+        pairing.revoke("van-03")
+    assert client.post("/api/v1/pair", json={"code": code, "secret": secret}).status_code == 404
+    auth = {"Authorization": f"Bearer van-03.{secret}"}
+    assert client.get("/api/v1/sync/state", headers=auth).status_code == 401
 
 
 def test_expired_or_unknown_pairing_codes_are_refused(hub):
@@ -271,7 +294,7 @@ def test_invalid_records_are_named_and_the_whole_batch_is_refused(hub, screening
                    {**document, "models": [{"name": "TallyEvent", "n": 1,
                                             "columns": {"id": {"d": ["x"], "i": [3]}}}]}):
         assert push(hub, auth, pack(broken)).status_code == 400
-    too_many = body({"TallyEvent": [tap(screening=screening) for _ in range(5001)]})
+    too_many = body({"TallyEvent": [tap(screening=screening) for _ in range(MAX_RECORDS + 1)]})
     assert push(hub, auth, too_many).status_code == 413
     assert count(TallyEvent) == 0
 

@@ -2,7 +2,10 @@
 
 `FaultProxy` sits between a van and the hub and misbehaves on purpose, one HTTP request at a
 time, following a plan: cut a request halfway (the hub never sees it whole), drop the response
-after the hub has committed, send a request to the hub twice, cut a response halfway.
+after the hub has committed, send a request to the hub twice, cut a response halfway, or hand
+the request to the hub whole and then call `on_kill` (the test kills the hub with SIGKILL while
+it works on the request: "kill"), or call it once the hub has answered, dropping the answer
+("kill_after": the hub committed, then died).
 `ThrottledProxy` is a slow link: a bandwidth in bits per second and a one-way latency.
 Both count the bytes that pass, in each direction.
 """
@@ -11,7 +14,7 @@ import threading
 import time
 from collections import deque
 
-ACTIONS = ("pass", "cut_request", "drop_response", "repeat", "cut_response")
+ACTIONS = ("pass", "cut_request", "drop_response", "repeat", "cut_response", "kill", "kill_after")
 
 
 def _read_message(sock, head_only=False):
@@ -83,12 +86,17 @@ class _Server:
 
 class FaultProxy(_Server):
     """Plan faults with `plan("drop_response", "repeat", ...)`: each request whose path starts
-    with `only` (all when None) takes the next action; afterwards requests pass.
+    with `only` (a prefix or a tuple of them; all when None) takes the next action; afterwards
+    requests pass.
     `log` holds (path, action, upstream status or None) for every request."""
 
-    def __init__(self, upstream_port: int, only: str | None = None):
-        self.actions, self.only, self.log = deque(), only, []
+    def __init__(self, upstream_port: int, only: str | None = None, on_kill=None):
+        self.actions, self.only, self.log, self.on_kill = deque(), only, [], on_kill
         super().__init__(upstream_port)
+
+    def faults(self) -> list[tuple]:
+        """The log entries of requests that were not simply passed on."""
+        return [entry for entry in self.log if entry[1] != "pass"]
 
     def plan(self, *actions):
         for action in actions:
@@ -106,7 +114,7 @@ class FaultProxy(_Server):
                 return self.actions.popleft()
         return "pass"
 
-    def _round_trip(self, request: bytes, cut=False) -> bytes:
+    def _round_trip(self, request: bytes, cut=False, kill=False) -> bytes:
         with socket.create_connection(self.upstream, timeout=60) as up:
             if cut:
                 up.sendall(request[:max(1, len(request) // 2)])
@@ -114,6 +122,9 @@ class FaultProxy(_Server):
                 return b""
             up.sendall(request)
             self.count(up=len(request))
+            if kill:
+                self.on_kill()
+                return b""
             response = _read_message(up)
             self.count(down=len(response))
             return response
@@ -132,8 +143,8 @@ class FaultProxy(_Server):
                 action = self._next_action(path)
                 status = None
                 try:
-                    if action == "cut_request":
-                        self._round_trip(request, cut=True)
+                    if action in ("cut_request", "kill"):
+                        self._round_trip(request, cut=action == "cut_request", kill=action == "kill")
                         self.log.append((path, action, None))
                         return                                   # closes the van's connection
                     response = self._round_trip(request)
@@ -141,7 +152,9 @@ class FaultProxy(_Server):
                         response = self._round_trip(request)
                     status = int(response.split(b" ", 2)[1]) if response else None
                     self.log.append((path, action, status))
-                    if action == "drop_response" or not response:
+                    if action == "kill_after":
+                        self.on_kill()
+                    if action in ("drop_response", "kill_after") or not response:
                         return
                     if action == "cut_response":
                         client.sendall(response[:len(response) // 2])

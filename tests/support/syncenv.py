@@ -2,6 +2,7 @@
 van databases filled in-process, and the hub's tables read straight from its database."""
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -47,6 +48,43 @@ class Hub:
         out = self.cli("add-van", van_id.replace("-", " ").title(), "--id", van_id, "--json")
         return json.loads(out.stdout)["code"]
 
+    @contextmanager
+    def db(self):
+        """The hub's database bound in this process (for set-up that needs no HTTP)."""
+        from vanapp import create_app
+        from vanapp.models import db
+        app = create_app({"TESTING": True, "MODE": "hub", "DATA_DIR": str(self.data_dir),
+                          "DATABASE_URL": self.database_url})
+        with app.app_context(), db.connection_context():
+            yield app
+
+    def pair_many(self, vans: list["Van"]) -> None:
+        """Add and pair many vans without `vanapp pair`'s HTTP round trips (its pairing endpoint
+        is rate-limited per address, and every test van comes from 127.0.0.1): the hub redeems
+        each code in-process and each van stores what `vanapp pair` would have stored."""
+        from vanapp.hub import pairing
+        secrets = {}
+        with self.db():
+            for van in vans:
+                _row, code = pairing.add_van(van.van_id.title(), van.van_id)
+                secrets[van.van_id] = pairing.redeem(code)[1]
+        for van in vans:
+            with van.db():
+                from vanapp.sync import state
+                state.save_pairing(self.url, van.van_id, secrets[van.van_id])
+
+    def cursor(self, van_id: str) -> dict:
+        """epoch -> the cursor the hub acknowledged for `van_id`."""
+        return dict(self.query('SELECT epoch, "cursor" FROM van_cursor WHERE van = ?', (van_id,)))
+
+    def batches(self, van_id: str) -> list[tuple]:
+        """(key, cursor_from, cursor_to, records) of every batch the hub applied for `van_id`."""
+        return sorted(self.query('SELECT "key", cursor_from, cursor_to, records FROM sync_batch WHERE van = ?',
+                                 (van_id,)), key=lambda r: (r[1], r[2]))
+
+    def report(self, *args) -> dict:
+        return json.loads(self.cli("report", "--json", *args).stdout)
+
     def query(self, sql: str, params=()):
         if self.database_url:
             import psycopg
@@ -68,15 +106,56 @@ class Hub:
 class Van:
     """A van's data dir: `vanapp init`, pairing, records made in-process, `vanapp sync`."""
 
-    def __init__(self, root: Path, van_id: str):
+    def __init__(self, root: Path, van_id: str, template: Path | None = None):
+        """`template`: a migrated van database (`van_template`) to copy instead of running
+        `vanapp init` — the same schema, without a Python start-up per van."""
         self.van_id, self.data_dir = van_id, Path(root) / van_id
-        vanapp(self.data_dir, "init", "--pin", PIN, "--van", van_id, check=True)
+        if template is None:
+            vanapp(self.data_dir, "init", "--pin", PIN, "--van", van_id, check=True)
+            return
+        self.data_dir.mkdir(parents=True)
+        shutil.copy(template, self.data_dir / "vanapp.db")
+        with self.db():
+            from vanapp.models import Setting, db
+            with db.atomic():
+                Setting.put("van_id", van_id)
 
     def pair(self, hub: Hub):
         return vanapp(self.data_dir, "pair", hub.url, hub.add_van(self.van_id), check=True)
 
-    def sync(self, *args, env=None):
-        return vanapp(self.data_dir, "sync", "--json", *args, env=env)
+    def sync(self, *args, env=None) -> dict:
+        """`vanapp sync --json ARGS` -> its JSON output, with "exit" (the exit status) added."""
+        done = vanapp(self.data_dir, "sync", "--json", *args, env=env)
+        try:
+            out = json.loads(done.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise AssertionError(f"vanapp sync printed no JSON ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        out["exit"] = done.returncode
+        return out
+
+    def snapshot(self) -> dict:
+        """In one go: "records" (as van_state), "max_seq", and the sync settings "epoch",
+        "push_cursor" and "pending" (the batch in flight, or None)."""
+        from vanapp.models import Setting, SyncModel
+        from vanapp.sync import state
+        out = {"records": {}}
+        with self.db():
+            for model in SyncModel.registry().values():
+                if model._meta.sync_owner == "van":
+                    out["records"][model._meta.table_name] = sorted(model.select(model.id, model.version).tuples())
+            out.update(max_seq=state.max_seq(), epoch=Setting.get_value(state.EPOCH),
+                       push_cursor=Setting.get_value(state.PUSH_CURSOR), pending=Setting.get_value(state.PENDING))
+        return out
+
+    def setting(self, key: str) -> str | None:
+        with self.db():
+            from vanapp.models import Setting
+            return Setting.get_value(key)
+
+    def max_seq(self) -> int:
+        with self.db():
+            from vanapp.sync import state
+            return state.max_seq()
 
     @contextmanager
     def db(self):
@@ -91,6 +170,75 @@ class Van:
     def ids(self, model) -> list[str]:
         with self.db():
             return sorted(r.id for r in model.select(model.id))
+
+
+def sync_at_once(vans: list[Van], timeout: float = 240.0, **options) -> list[dict]:
+    """Sync every van at the same moment, each in its own process, through the same function
+    `vanapp sync` runs (`vanapp.sync.client.sync`, with `options`). The processes are forked
+    from this one, so 25 vans do not pay 25 Python start-ups on a small CI box. -> the results
+    (as `vanapp sync --json` prints them, with "exit"), in the order of `vans`."""
+    import tempfile
+    import time as _time
+    folder = Path(tempfile.mkdtemp(prefix="sync-at-once-"))
+    go = folder / "go"
+    children = []
+    for van in vans:
+        pid = os.fork()
+        if pid == 0:                                   # the van's process
+            status = 1
+            try:
+                from vanapp import create_app
+                from vanapp.models import db
+                from vanapp.sync import client, state
+                app = create_app({"DATA_DIR": str(van.data_dir), "MEDIA_DIR": str(ROOT / "media"),
+                                  "DATABASE_URL": ""})
+                while not go.exists():                 # start together
+                    _time.sleep(0.005)
+                with app.app_context(), db.connection_context():
+                    result = client.sync(str(van.data_dir), "cli", **options)
+                    out = dict(result.as_dict(), waiting=sum(state.waiting().values()),
+                               parked_total=state.status()["parked_count"])
+                (folder / f"{van.van_id}.json").write_text(json.dumps(out))
+                status = 0 if result.ok else 1
+            except BaseException:                      # noqa: BLE001 - tell the parent, never run its code
+                import traceback
+                (folder / f"{van.van_id}.json").write_text(json.dumps({"ok": False, "error": traceback.format_exc()}))
+            finally:
+                os._exit(status)
+        children.append(pid)
+    go.touch()
+    results, deadline = [], _time.monotonic() + timeout
+    for at, (van, pid) in enumerate(zip(vans, children)):
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if _time.monotonic() > deadline:
+                for other in children[at:]:            # those not yet reaped
+                    try:
+                        os.kill(other, 9)
+                    except OSError:
+                        pass
+                raise AssertionError(f"{van.van_id}: its sync did not end within {timeout} s")
+            _time.sleep(0.05)
+        path = folder / f"{van.van_id}.json"
+        if not path.exists():
+            raise AssertionError(f"{van.van_id}: the sync process ended without a result (status {status})")
+        results.append(dict(json.loads(path.read_text()), exit=os.waitstatus_to_exitcode(status)))
+    shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def van_template(folder: Path) -> Path:
+    """A migrated, empty van database to copy for each van (see Van(template=...))."""
+    from playhouse.migrations import Runner
+    from vanapp.db import MIGRATIONS_DIR, open_database
+    database = open_database("", str(folder))
+    with database.connection_context():
+        Runner(database, directory=str(MIGRATIONS_DIR)).up()
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return Path(folder) / "vanapp.db"
 
 
 def make_night(van_id: str, taps: int = 400, day: str = "2026-11-23", village_en: str = "Rampur",

@@ -38,8 +38,16 @@ def pair():
     code = body.get("code") if isinstance(body, dict) else None
     if not isinstance(code, str):
         raise ApiError(400, "malformed", "send JSON {\"code\": \"XXXX-XXXX\"}", field="code")
+    proposed = body.get("secret")
+    if proposed is not None:
+        try:
+            proposed = bytes.fromhex(proposed) if isinstance(proposed, str) else b""
+        except ValueError:
+            proposed = b""
+        if len(proposed) != pairing.SECRET_BYTES:
+            raise ApiError(400, "malformed", f"secret: {pairing.SECRET_BYTES} random bytes as hex", field="secret")
     try:
-        van, secret = pairing.redeem(code)
+        van, secret = pairing.redeem(code, secret=proposed)
     except pairing.PairingError as exc:
         raise ApiError(410 if exc.code == "expired" else 404, exc.code, exc.message, field="code") from None
     return jsonify(van_id=van.id, name=van.name, secret=secret, paired_at=to_iso(van.paired_at))

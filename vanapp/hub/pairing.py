@@ -106,21 +106,37 @@ def revoke(van_id: str, now: dt.datetime | None = None) -> Van:
     return van
 
 
-def redeem(code: str, now: dt.datetime | None = None) -> tuple[Van, str]:
-    """Exchange a pairing code (once, before it expires) for the van's new secret (hex)."""
+SECRET_BYTES = 32
+
+
+def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = None) -> tuple[Van, str]:
+    """Exchange a pairing code (once, before it expires) for the van's new secret (hex).
+
+    `secret`: the van's own new secret (32 random bytes), proposed with the code. Pairing is
+    then safe to repeat: when the answer was lost on the way (the link dropped after the hub
+    had paired the van), the same request again finds the van by that secret and gets the same
+    answer — only its holder can ask, and it learns nothing it did not have. Without one the
+    hub makes the secret (and a repeat finds the code used)."""
     now = now or utcnow()
     normal = normalise_code(code)
     if len(normal) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normal):
         raise PairingError("unknown_code", "that pairing code is not valid: it has 8 letters and digits, "
                            "like 7KQ2-M9XD")
+    if secret is not None and len(secret) != SECRET_BYTES:
+        raise PairingError("bad_secret", f"the van's proposed secret must be {SECRET_BYTES} bytes")
     with db.atomic():
         van = Van.get_or_none(Van.pair_code_hash == _sha(normal))
+        if van is None and secret is not None:
+            again = Van.get_or_none(Van.secret_hash == hashlib.sha256(secret).hexdigest())
+            if again is not None and not again.revoked and again.paired_at is not None \
+                    and now - again.paired_at < CODE_LIFETIME:
+                return again, secret.hex()
         if van is None:
             raise PairingError("unknown_code", "that pairing code is not known or was already used")
         if van.pair_expires_at is None or van.pair_expires_at < now:
             raise PairingError("expired", "that pairing code has expired: ask the coordinator for a new one "
                                f"(`vanapp hub rotate-van {van.id}`)")
-        secret = secrets.token_bytes(32)
+        secret = secret or secrets.token_bytes(SECRET_BYTES)
         van.secret_hash = hashlib.sha256(secret).hexdigest()
         van.summary_key = derived_key(secret, SUMMARY_LABEL).hex()
         van.bundle_key = derived_key(secret, BUNDLE_LABEL).hex()

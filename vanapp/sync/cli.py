@@ -75,8 +75,9 @@ def sync_command(as_json, only_status, retry_parked, timeout, wait, batch_size):
     if as_json:
         click.echo(json.dumps(dict(result.as_dict(), waiting=waiting, parked_total=parked)))
     elif result.ok:
-        click.echo(f"sync done in {result.seconds:.1f} s: {result.pushed} record(s) sent, {result.pulled} "
-                   f"received, {parked} parked, {waiting} waiting, {result.bytes_sent} bytes sent")
+        click.echo(f"sync done in {result.seconds:.1f} s: {result.pushed} record(s) sent ({result.stored} new to "
+                   f"the hub), {result.pulled} received, {parked} parked, {waiting} waiting, "
+                   f"{result.bytes_sent} bytes sent")
     else:
         click.echo(f"sync failed: {result.error}", err=True)
         if result.detail:

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 description of the hub's van-facing API, served at /api/v1/openapi.json.
 Kept by hand beside PROTOCOL.md; a test checks it lists exactly the routes the hub serves."""
+from .wire import MAX_RECORDS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _AUTH = [{"vanBearer": []}]
@@ -63,8 +64,12 @@ def spec() -> dict:
         "paths": {
             "/api/v1/pair": {"post": {
                 "summary": "Exchange a one-time pairing code for the van's id and secret",
+                "description": "With `secret` (the van's own new secret, 32 random bytes as hex) the request "
+                               "is safe to repeat: a repeat after a lost answer gets the same answer.",
                 "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}}}}},
+                    "type": "object", "required": ["code"],
+                    "properties": {"code": {"type": "string"},
+                                   "secret": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}}}}},
                 "responses": {"200": {"description": "paired", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"van_id": {"type": "string"}, "name": {"type": "string"},
                                                      "secret": {"type": "string"}, "paired_at": {"type": "string"}}}}}},
@@ -89,7 +94,7 @@ def spec() -> dict:
                 "security": _AUTH,
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}},
                                 "description": "gzip-compressed (Content-Encoding: gzip); at most 2 MiB "
-                                               "compressed, 32 MiB unpacked, 5000 records"},
+                                               f"compressed, 32 MiB unpacked, {MAX_RECORDS} records"},
                 "responses": {"200": {"description": "acknowledged",
                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}},
                               "400": _ERROR, "401": _ERROR, "403": _ERROR, "409": _ERROR, "413": _ERROR}}},

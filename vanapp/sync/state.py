@@ -18,6 +18,7 @@ EPOCH = "sync_epoch"            # this installation's outbox identity (a wiped l
 PUSH_CURSOR = "sync_push_cursor"
 PULL_CURSOR = "sync_pull_cursor"
 PENDING = "sync_pending"        # the batch in flight: {"key", "epoch", "from", "to"}
+PAIRING = "sync_pairing"        # a pairing under way: {"hub", "code", "secret"} until the hub answers
 LOCK_FILE = "sync.lock"
 
 
@@ -40,7 +41,25 @@ def save_pairing(hub_url: str, van_id: str, secret_hex: str) -> None:
         Setting.put(SECRET, secret_hex)
         Setting.put("sync_paired", "1")
         Setting.put(PULL_CURSOR, "0")       # a new pairing pulls the plan again (idempotent)
-        Setting.delete().where(Setting.key == PENDING).execute()
+        Setting.delete().where(Setting.key.in_([PENDING, PAIRING])).execute()
+
+
+def pairing_secret(hub_url: str, code: str) -> str:
+    """The secret (hex) this van proposes when pairing with `code`: the one kept from an earlier
+    try with the same hub and code (its answer may have been lost), or a new one, kept first."""
+    normal = "".join(code.split()).replace("-", "").upper()
+    raw = Setting.get_value(PAIRING)
+    if raw:
+        try:
+            kept = json.loads(raw)
+            if kept.get("hub") == hub_url and kept.get("code") == normal:
+                return kept["secret"]
+        except (ValueError, KeyError, AttributeError):
+            pass
+    secret = secrets.token_hex(32)
+    with db.atomic():
+        Setting.put(PAIRING, json.dumps({"hub": hub_url, "code": normal, "secret": secret}))
+    return secret
 
 
 def epoch() -> str:
