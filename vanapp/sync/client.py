@@ -4,6 +4,7 @@ dropped link costs at most the batch in flight, which is resent under the same k
 import http.client
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -27,6 +28,8 @@ ERRORS = {
     "pairing": "Pairing did not work.",
 }
 TRANSIENT = {"offline", "server", "busy"}
+GROW_BELOW = 1.0                 # seconds: a batch acknowledged this fast lets the next ones double...
+GROW_TO = 9000                   # ...up to this many outbox rows (a hub takes wire.MAX_RECORDS, 10000)
 MAX_ROUNDS = 10_000              # batches in one sync: a guard against a loop, never reached honestly
 
 
@@ -43,10 +46,19 @@ class SyncError(Exception):
 @dataclass
 class Result:
     ok: bool = False
+    van: str = ""                  # this van's id on the hub
+    hub: str = ""                  # the hub's address
     pushed: int = 0                # van records the hub acknowledged (new, updated or already held)
+    stored: int = 0                # ... of which the hub did not have before (it holds them now)
+    updated: int = 0               # ... of which replaced an older version on the hub
+    duplicates: int = 0            # records the hub already held in that version (nothing changed)
+    resent: int = 0                # records of a batch an earlier, broken-off sync had in flight, sent again
+    retried: int = 0               # records sent again in this sync after the link failed (same batch key)
+    replayed: int = 0              # batches the hub had already applied (answered from its record)
+    cursor: int = 0                # the hub's acknowledged outbox position for this van
     pulled: int = 0                # plan/content records written on the van
     parked: int = 0                # records set aside in this sync
-    batches: int = 0
+    batches: int = 0               # batches the hub acknowledged
     bytes_sent: int = 0
     bytes_received: int = 0
     seconds: float = 0.0
@@ -140,13 +152,22 @@ def parse_pair_link(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def pair(hub_url: str, code: str, timeout: float = 30.0) -> dict:
-    """Exchange the one-time code for this van's id and secret and keep them. -> {"van_id", "hub_url"}."""
+def pair(hub_url: str, code: str, timeout: float = 30.0, retries: int = 2) -> dict:
+    """Exchange the one-time code for this van's id and secret and keep them. -> {"van_id", "hub_url"}.
+
+    The van makes its own secret and sends it with the code, and keeps it (with the code) until
+    the hub's answer arrives, so pairing is safe to repeat: after a lost answer — here, or by
+    running `vanapp pair` again with the same code — the hub recognises the secret and answers
+    the same, instead of finding its one-time code used up."""
     hub_url = hub_url.rstrip("/")
+    secret = state.pairing_secret(hub_url, code)
     client = Http(hub_url, timeout=timeout)
     try:
-        status, payload = client.json("POST", "/api/v1/pair", json.dumps({"code": code}).encode(),
-                                      headers={"Content-Type": "application/json"})
+        status, payload = client.json("POST", "/api/v1/pair", json.dumps({"code": code, "secret": secret}).encode(),
+                                      headers={"Content-Type": "application/json"}, retries=retries)
+    except SyncError as exc:
+        raise SyncError("pairing", f"could not reach the hub at {hub_url}: {exc.detail}; the same command "
+                        "with the same code can be run again") from None
     finally:
         client.close()
     if status != 200 or not isinstance(payload, dict) or "secret" not in payload:
@@ -161,14 +182,15 @@ def pair(hub_url: str, code: str, timeout: float = 30.0) -> dict:
 # --- sync ---------------------------------------------------------------------------------------
 
 def sync(data_dir: str, trigger: str = "cli", progress=None, timeout: float = 30.0, retries: int = 2,
-         batch_rows: int = outbox.BATCH_ROWS) -> Result:
+         batch_rows: int = outbox.BATCH_ROWS, wait: float = 0.0) -> Result:
     """Push everything new, then pull the plan; never raises for hub or network trouble — the
     Result says what happened (and a SyncRun row remembers it for the console).
-    `progress(phase, done, total)` is called as it goes (phase: connect, push, pull, done)."""
+    `progress(phase, done, total)` is called as it goes (phase: connect, push, pull, done).
+    `wait`: seconds to wait for another sync on this van to finish before answering "busy"."""
     result, started = Result(), time.monotonic()
     report = progress or (lambda *a: None)
     try:
-        with state.sync_lock(data_dir):
+        with state.sync_lock(data_dir, wait):
             with db.atomic():
                 run = SyncRun.create(trigger=trigger, started_at=utcnow())
             try:
@@ -195,6 +217,7 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
     if creds is None:
         raise SyncError("not_paired", "run `vanapp pair HUB_URL CODE`")
     hub_url, van_id, secret = creds
+    result.van, result.hub = van_id, hub_url
     hub = Http(hub_url, f"Bearer {van_id}.{secret}", timeout)
     try:
         report("connect", 0, 1)
@@ -202,7 +225,7 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
         status, st = hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
         if status != 200 or not isinstance(st, dict):
             raise _error_of(status, st)
-        cursor = int(st.get("cursor", 0))
+        cursor = result.cursor = int(st.get("cursor", 0))
         if cursor > state.max_seq():
             # the hub holds more than this outbox ever had: the database was restored or made anew
             epoch, cursor = state.new_epoch(), 0
@@ -224,13 +247,19 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
     pend = state.pending()
     if pend and (pend.get("epoch") != epoch or pend.get("from") != cursor):
         pend = None
+    resending = pend is not None            # the batch in flight when an earlier sync broke off
     first, last = cursor, state.max_seq()
     parked, sent_plan, limit, refusals = state.parked_keys(), set(), batch_rows, 0
     report("push", 0, last - first)
+    prepared = None                         # the next batch, built while the hub applied this one
     for _round in range(MAX_ROUNDS):
-        key = pend["key"] if pend else state.new_batch_key()
-        batch = outbox.collect(cursor, van_id, epoch, key, parked, sent_plan,
-                               end=pend["to"] if pend else None, limit=limit)
+        if prepared is not None and pend is None:
+            batch, prepared = prepared, None
+            key = batch.key
+        else:
+            key = pend["key"] if pend else state.new_batch_key()
+            batch = outbox.collect(cursor, van_id, epoch, key, parked, sent_plan,
+                                   end=pend["to"] if pend else None, limit=limit)
         if batch is None:
             return
         if batch.held_back:
@@ -238,18 +267,34 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
             parked |= {(r["model"], r["id"], r["version"]) for r in batch.held_back}
         pend = {"key": key, "epoch": epoch, "from": batch.start, "to": batch.end}
         state.set_pending(pend)
-        status, payload = hub.json("POST", "/api/v1/sync/push", batch.body, retries=retries,
-                                   headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        # the hub applies this batch (network wait, in a thread) while we build the next one
+        # from the outbox; it is used only if the hub acknowledges exactly up to this batch's end
+        waiting = _in_background(lambda: _post_batch(hub, batch, retries, result, resending))
+        try:
+            prepared = outbox.collect(batch.end, van_id, epoch, state.new_batch_key(), parked,
+                                      sent_plan | batch.plan, limit=_next_limit(limit, batch_rows, None))
+        finally:
+            (status, payload), seconds = waiting()
+        resending = False
         if status == 200 and isinstance(payload, dict) and "cursor" in payload:
-            new_cursor = int(payload["cursor"])
+            new_cursor = result.cursor = int(payload["cursor"])
             state.acknowledge(new_cursor)
             result.batches += 1
+            # a replayed answer is the hub's record of what the batch did when it was applied
+            # (its first answer never reached us), so its counts are counted here, once
+            result.replayed += 1 if payload.get("replayed") else 0
+            for name in ("stored", "updated", "duplicates"):
+                value = payload.get(name, 0)
+                setattr(result, name, getattr(result, name) + (value if type(value) is int else 0))
             if new_cursor >= batch.end:
                 result.pushed += batch.records
                 sent_plan |= batch.plan
-            cursor, pend, limit, refusals = new_cursor, None, batch_rows, 0
+            if new_cursor != batch.end:
+                prepared = None
+            cursor, pend, limit, refusals = new_cursor, None, _next_limit(limit, batch_rows, seconds), 0
             report("push", max(0, min(cursor, last) - first), last - first)
             continue
+        prepared = None
         error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
         at_fault = error.get("records") or []
         if status in (400, 403, 409) and at_fault and refusals < 3:
@@ -267,6 +312,62 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
             continue
         raise _error_of(status, payload)
     raise SyncError("refused", "too many batches in one sync")
+
+
+def _next_limit(limit: int, batch_rows: int, seconds: float | None) -> int:
+    """Outbox rows in the next batch. On a fast link (the last batch acknowledged within GROW_BELOW
+    seconds) batches double up to GROW_TO, so a big backlog costs fewer round trips and fewer hub
+    commits; on a slow link they stay at `batch_rows`, so a dropped connection costs little. A
+    caller asking for batches smaller than the default gets exactly that. `seconds` None: the
+    size to prepare the next batch with while this one is in flight (grown only if already grown)."""
+    if batch_rows < outbox.BATCH_ROWS:
+        return batch_rows
+    if seconds is None:
+        return max(limit, batch_rows)
+    if seconds < GROW_BELOW:
+        return max(batch_rows, min(max(limit, batch_rows) * 2, GROW_TO))
+    return batch_rows
+
+
+def _in_background(work):
+    """Run `work()` in a thread; -> a function that waits for it and returns (its outcome, seconds
+    it took), or raises what it raised."""
+    box = {}
+
+    def run():
+        started = time.monotonic()
+        try:
+            box["value"] = work()
+        except BaseException as exc:          # handed to the waiting thread as it is
+            box["error"] = exc
+        box["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, name="vanapp-sync-post", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"], box["seconds"]
+    return wait
+
+
+def _post_batch(hub, batch, retries, result, resending):
+    """POST one batch, sending it again (same key, so the hub applies it once) after a network
+    failure up to `retries` times. `resending`: an earlier sync had sent it and broke off."""
+    for attempt in range(retries + 1):
+        if attempt:
+            result.retried += batch.records
+        elif resending:
+            result.resent += batch.records
+        try:
+            return hub.json("POST", "/api/v1/sync/push", batch.body,
+                            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"})
+        except SyncError:
+            if attempt == retries:
+                raise
+            time.sleep(min(0.25 * 2 ** attempt, 2.0))
 
 
 def _pull(hub, result, report, cursor, target, retries):

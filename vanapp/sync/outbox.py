@@ -1,6 +1,7 @@
 """Building the van's next batch from the outbox: the van-owned records changed after the cursor
 (each once, in its current version), the plan records they refer to, the batch's idempotency
 key and cursor range, packed for the wire."""
+import itertools
 from dataclasses import dataclass, field
 
 from ..models import db
@@ -65,21 +66,23 @@ def _build(rows, start, van_id, epoch, key, parked, sent_plan) -> Batch:
             continue
         values = table.read(ids)
         id_at, van_at, version_at = (table.columns.index(c) for c in ("id", "van", "version"))
-        keep = []
-        for i, van in enumerate(values[van_at]):
-            record = (name, values[id_at][i], values[version_at][i])
-            if record in parked:
-                continue
-            if van not in ("", van_id):
-                batch.held_back.append({"model": name, "id": record[1], "version": record[2],
-                                        "code": "other_van",
-                                        "message": f"recorded as van {van!r}; this laptop is paired as {van_id!r}"})
-                continue
-            keep.append(i)
-        values = [[column[i] for i in keep] for column in values]
+        if not parked and set(values[van_at]) <= {"", van_id}:
+            keep = range(len(values[id_at]))               # the usual case: every row goes
+        else:
+            keep = []
+            for i, van in enumerate(values[van_at]):
+                record = (name, values[id_at][i], values[version_at][i])
+                if record in parked:
+                    continue
+                if van not in ("", van_id):
+                    batch.held_back.append({"model": name, "id": record[1], "version": record[2],
+                                            "code": "other_van",
+                                            "message": f"recorded as van {van!r}; this laptop is paired as {van_id!r}"})
+                    continue
+                keep.append(i)
+            values = [[column[i] for i in keep] for column in values]
         values[van_at] = [van_id] * len(keep)              # "" means this van, before pairing
-        for i in range(len(keep)):
-            batch.versions[(name, values[id_at][i])] = values[version_at][i]
+        batch.versions.update(zip(zip(itertools.repeat(name), values[id_at]), values[version_at]))
         for fk, parent in table.foreign_keys.items():
             if parent.__name__ in hub_tables:
                 at = table.columns.index(fk)

@@ -54,6 +54,46 @@ def _checker(field):
     return wrap(lambda v: None)
 
 
+_NONE = type(None)
+
+
+@lru_cache(maxsize=None)
+def _column_checker(field):
+    """A function column values -> True when every value passes `_checker(field)` (same rules, at C
+    speed, for a whole column at once), or None for fields checked value by value. False means
+    "look closer": the caller then runs the value-by-value check to name the problems."""
+    allowed = {_NONE} if field.null else set()
+    if field.name == "version":
+        return lambda col: set(map(type, col)) <= {int} and min(col) >= 1 and max(col) < INT_LIMIT
+    if isinstance(field, UTCDateTimeField):
+        def times(col):
+            if not set(map(type, col)) <= {str} | allowed:
+                return False
+            return all(map(TIME_RE.match, [v for v in col if v is not None] if field.null else col))
+        return times
+    if isinstance(field, BooleanField):
+        return lambda col: set(map(type, col)) <= {bool} | allowed
+    if isinstance(field, IntegerField) and not isinstance(field, ForeignKeyField):
+        def ints(col):
+            if not set(map(type, col)) <= {int} | allowed:
+                return False
+            present = [v for v in col if v is not None] if field.null else col
+            return not present or (min(present) > -INT_LIMIT and max(present) < INT_LIMIT)
+        return ints
+    if isinstance(field, (CharField, ForeignKeyField)):
+        limit = getattr(field, "max_length", None) or 255
+        if isinstance(field, ForeignKeyField):
+            limit = getattr(field.rel_field, "max_length", None) or 64
+        if field.primary_key:
+            return lambda col: set(map(type, col)) <= {str} and 0 < min(map(len, col)) and max(map(len, col)) <= limit
+        return lambda col: (set(map(type, col)) <= {str} | allowed
+                            and max(map(len, filter(None, col)), default=0) <= limit)
+    if isinstance(field, TextField) and not isinstance(field, JSONTextField):
+        return lambda col: (set(map(type, col)) <= {str} | allowed
+                            and max(map(len, filter(None, col)), default=0) <= MAX_TEXT)
+    return None
+
+
 class Table:
     """A syncable model's wire columns (field names) and their SQL columns."""
 
@@ -88,7 +128,11 @@ class Table:
         """id -> "field: problem" for rows whose values do not fit the model."""
         errors = {}
         id_at = columns.index("id")
+        by_column = list(zip(*rows)) if rows else []
         for position, name in enumerate(columns):
+            fast = _column_checker(self.field_by_name[name])
+            if fast is not None and by_column and fast(by_column[position]):
+                continue                    # the whole column fits: no need to look value by value
             check = _checker(self.field_by_name[name])
             for row in rows:
                 problem = check(row[position])

@@ -15,7 +15,9 @@ and its times. Decoding refuses anything malformed with a WireError and never tr
 """
 import calendar
 import datetime as dt
+import itertools
 import json
+import operator
 import re
 import time
 import zlib
@@ -23,7 +25,7 @@ import zlib
 FORMAT = 1
 MAX_BODY = 2 * 1024 * 1024          # compressed bytes on the wire (Flask's MAX_CONTENT_LENGTH too)
 MAX_JSON = 32 * 1024 * 1024         # decompressed: a zip bomb stops here
-MAX_RECORDS = 5000                  # records in one batch
+MAX_RECORDS = 10000                 # records in one batch (a fast link's batches grow to 9000 rows)
 TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
 _MIN_US = calendar.timegm((2000, 1, 1, 0, 0, 0)) * 1_000_000
 _MAX_US = calendar.timegm((2100, 1, 1, 0, 0, 0)) * 1_000_000
@@ -40,27 +42,45 @@ class WireError(ValueError):
 
 # --- times --------------------------------------------------------------------------------------
 
+_SECONDS = [f"{s:02d}." for s in range(60)]
+
+
 class _TimeCodec:
-    """Canonical time text <-> integer microseconds, caching whole seconds (taps share them)."""
+    """Canonical time text <-> integer microseconds, whole columns at a time, caching each minute
+    (taps share them), so a column costs a slice and an int() per value, not a strptime."""
 
     def __init__(self):
-        self._to_sec, self._to_text = {}, {}
+        self._to_minute, self._to_text = {}, {}
 
-    def to_us(self, text: str) -> int:
-        head = text[:19]
-        sec = self._to_sec.get(head)
+    def _minute(self, head: str) -> int:
+        """"YYYY-MM-DDTHH:MM" -> seconds since 1970 (ValueError for a date or time that is not one)."""
+        sec = self._to_minute.get(head)
         if sec is None:
-            sec = calendar.timegm(time.strptime(head, "%Y-%m-%dT%H:%M:%S"))
-            self._to_sec[head] = sec
-        return sec * 1_000_000 + int(text[20:26])
+            day = dt.date(int(head[:4]), int(head[5:7]), int(head[8:10]))
+            hour, minute = int(head[11:13]), int(head[14:16])
+            if hour > 23 or minute > 59:
+                raise ValueError(f"time {head!r} is out of range")
+            sec = calendar.timegm(day.timetuple()) + hour * 3600 + minute * 60
+            self._to_minute[head] = sec
+        return sec
 
-    def to_text(self, us: int) -> str:
-        sec, micro = divmod(us, 1_000_000)
-        head = self._to_text.get(sec)
-        if head is None:
-            head = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(sec))
-            self._to_text[sec] = head
-        return f"{head}{micro:06d}Z"
+    def column_to_us(self, values: list) -> list[int]:
+        """Texts already matched by TIME_RE -> microseconds."""
+        cache, minute = self._to_minute, self._minute
+        out = [(cache.get(t[:16]) or minute(t[:16])) * 1_000_000 + int(t[17:19] + t[20:26]) for t in values]
+        for t in values:
+            if t[17:19] > "61":                 # as strptime: seconds 00-61
+                raise ValueError(f"time {t!r} is out of range")
+        return out
+
+    def column_to_text(self, us: list[int]) -> list[str]:
+        """Microseconds (2000-2100, checked by the caller) -> canonical texts."""
+        heads, seconds = self._to_text, _SECONDS
+        minutes = [value // 60_000_000 for value in us]
+        for minute in set(minutes).difference(heads):
+            heads[minute] = time.strftime("%Y-%m-%dT%H:%M:", time.gmtime(minute * 60))
+        return ["%s%s%06dZ" % (head, seconds[value // 1_000_000 % 60], value % 1_000_000)
+                for head, value in zip(map(heads.__getitem__, minutes), us)]
 
 
 # --- encoding -----------------------------------------------------------------------------------
@@ -69,25 +89,26 @@ _DICT_TYPES = ({str, type(None)}, {int, type(None)}, {bool, type(None)})
 
 
 def _encode_column(values: list, is_time: bool, earlier: dict, codec: _TimeCodec):
+    # whole-column operations (count, set, map) run at C speed: a batch is thousands of rows
     n = len(values)
     first = values[0]
     kind = type(first)
-    if n > 1 and kind is not float and all(type(v) is kind and v == first for v in values):
+    types = set(map(type, values))
+    if n > 1 and kind is not float and types == {kind} and values.count(first) == n:
         return {"k": first}
-    if is_time and all(type(v) is str and TIME_RE.match(v) for v in values):
+    if is_time and types == {str} and all(map(TIME_RE.match, values)):
         for name, other in earlier.items():
             if other == values:               # created_at == updated_at, mostly
                 return {"s": name}
-        us = [codec.to_us(v) for v in values]
-        return {"t": [us[0]] + [b - a for a, b in zip(us, us[1:])]}
-    if n >= 8 and any(set(map(type, values)) <= allowed for allowed in _DICT_TYPES):
+        us = codec.column_to_us(values)
+        return {"t": [us[0]] + list(map(operator.sub, us[1:], us))}
+    if n >= 8 and any(types <= allowed for allowed in _DICT_TYPES):
         # keys are compared by value, so a column mixing 1 and True never gets here
-        distinct = {}
-        for v in values:
-            distinct.setdefault(v, len(distinct))
-            if len(distinct) * 3 > n:
-                return values
-        return {"d": list(distinct), "i": [distinct[v] for v in values]}
+        distinct = dict.fromkeys(values)
+        if len(distinct) * 3 > n:
+            return values
+        index = {v: i for i, v in enumerate(distinct)}
+        return {"d": list(distinct), "i": list(map(index.__getitem__, values))}
     return values
 
 
@@ -108,8 +129,9 @@ def encode_models(tables: list[tuple[str, list[str], list[str], list[list]]]) ->
     return out
 
 
-def pack(document: dict, level: int = 6) -> bytes:
-    """The document as gzip-compressed JSON bytes."""
+def pack(document: dict, level: int = 1) -> bytes:
+    """The document as gzip-compressed JSON bytes. Level 1: the columns are already compact, so
+    level 6 saves only ~5 % of the bytes (a tap: 33.8 -> 32.3 bytes) for 5x the CPU time."""
     raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
     return compressor.compress(raw) + compressor.flush()
@@ -158,22 +180,20 @@ def _decode_column(spec, n: int, decoded: dict, codec: _TimeCodec, where: str) -
         return decoded[spec["s"]]
     elif isinstance(spec, dict) and len(spec) == 1 and "t" in spec:
         deltas = spec["t"]
-        if not isinstance(deltas, list) or not all(type(d) is int for d in deltas):
+        if not isinstance(deltas, list) or not set(map(type, deltas)) <= {int}:
             raise WireError("time column must be a list of integers", where=where)
-        values, us = [], 0
-        for d in deltas:
-            us += d
-            if not _MIN_US <= us < _MAX_US:
-                raise WireError("time out of range (2000-2100)", where=where)
-            values.append(codec.to_text(us))
+        us = list(itertools.accumulate(deltas))
+        if us and not (_MIN_US <= min(us) and max(us) < _MAX_US):
+            raise WireError("time out of range (2000-2100)", where=where)
+        values = codec.column_to_text(us)
     elif isinstance(spec, dict) and set(spec) == {"d", "i"}:
         table, idx = spec["d"], spec["i"]
         if not isinstance(table, list) or not isinstance(idx, list):
             raise WireError("dictionary column must have lists d and i", where=where)
         size = len(table)
-        if not all(type(i) is int and 0 <= i < size for i in idx):
+        if idx and not (set(map(type, idx)) <= {int} and min(idx) >= 0 and max(idx) < size):
             raise WireError("dictionary index out of range", where=where)
-        values = [table[i] for i in idx]
+        values = list(map(table.__getitem__, idx))
     else:
         raise WireError("unknown column encoding", where=where)
     if len(values) != n:
