@@ -314,6 +314,19 @@ def test_plan_records_from_a_van_are_inserted_only_if_absent(hub, screening):
         assert Screening.get_by_id(other_day["id"]).key == other_day["key"]
 
 
+def test_a_van_cannot_plant_a_screening_for_another_van(hub, screening):
+    auth = paired(hub)
+    table = records.table("Screening")
+    with db.connection_context():
+        hub_copy = dict(zip(table.columns, [v[0] for v in table.read([screening])]))
+    planted = dict(make_van_only_plan(hub_copy), van="van-07")
+    answer = push(hub, auth, body({"Screening": [planted], "TallyEvent": [tap(screening=planted["id"])]}))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "foreign_van"
+    with db.connection_context():
+        assert Screening.get_or_none(Screening.id == planted["id"]) is None
+    assert count(TallyEvent) == 0
+
+
 def make_van_only_plan(template):
     return dict(template, id=new_id(), key="2026-11-24/Rampur", date="2026-11-24", version=1)
 

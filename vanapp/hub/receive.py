@@ -143,6 +143,14 @@ def _store(van_id: str, decoded, now: str) -> dict:
             # the plan: insert what the hub lacks, never overwrite what it has
             fresh = [r for r in rows if r[id_at] not in stored and r[id_at] not in clashes
                      and r[id_at] not in missing]
+            if "van" in columns:
+                # a van may bring its own plan to a hub that lacks it, never another van's
+                van_at = columns.index("van")
+                foreign = [r[id_at] for r in fresh if r[van_at] not in ("", van_id)]
+                if foreign:
+                    raise BatchRefused(403, "foreign_van", f"{table.name} {foreign[0]} is planned for "
+                                       "another van", [{"model": table.name, "id": i, "code": "foreign_van",
+                                                        "message": "planned for another van"} for i in foreign[:500]])
             refused += [{"model": table.name, "id": i, "code": "missing_parent", "message": m}
                         for i, m in missing.items()]
             available[table.name] = set(stored) | {r[id_at] for r in fresh}
