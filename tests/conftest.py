@@ -43,6 +43,12 @@ def app(tmp_path):
     with app.app_context():
         db.connect(reuse_if_open=True)
         yield app
+        # background threads of this app (game timer, player) must not outlive it: the models'
+        # database is global, and the next test binds it to another file
+        if app.extensions.get("games") is not None:
+            app.extensions["games"].shutdown()
+        if app.extensions.get("player") is not None:
+            app.extensions["player"].close()
         if not db.is_closed():
             db.close()
 

@@ -75,6 +75,7 @@ class GameEngine:
         self.live: LiveRun | None = None
         self._loaded = False
         self._timer: threading.Thread | None = None
+        self._database = None                  # the database this engine's app is bound to
         # Versions start at the clock so a phone polling across a server restart sees a change.
         self._version = _now_ms()
         self._pub: Published | None = None
@@ -91,6 +92,7 @@ class GameEngine:
                 return
             with connected():
                 self.live = restore_live()
+            self._database = db.obj
             self._loaded = True
             self._publish(phase=True)
             self._start_timer()
@@ -135,9 +137,19 @@ class GameEngine:
             self._timer = threading.Thread(target=self._timer_loop, name="game-timer", daemon=True)
             self._timer.start()
 
+    def shutdown(self):
+        """Stop the timer thread (the app is going away)."""
+        with self._lock:
+            self._database = False             # never the bound database: the loop returns
+            self._cond.notify_all()
+
     def _timer_loop(self):
         with self._lock:
             while True:
+                if db.obj is not self._database:
+                    # the models now point at another app's database (a second app in this
+                    # process, as in tests): this engine's app is gone, and so is its timer
+                    return
                 live = self.live
                 if live and live.state == "question_open" and live.deadline_ms:
                     wait = (live.deadline_ms - _now_ms()) / 1000
