@@ -54,6 +54,7 @@ class Written:
     duplicate: bool
     counts: dict = field(default_factory=dict)
     headcounts: dict = field(default_factory=dict)
+    taps: int | None = None     # taps stored for the screening when `counts` was read (see counts_and_taps)
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -93,14 +94,24 @@ def reset_categories() -> list[str]:
 
 def counts(screening_id: str, names: list[str] | None = None) -> dict[str, int]:
     """Category -> count, derived from the taps; every configured category is present."""
+    return counts_and_taps(screening_id, names)[0]
+
+
+def counts_and_taps(screening_id: str, names: list[str] | None = None) -> tuple[dict[str, int], int]:
+    """The counts and, read with them, how many taps the screening has stored. Taps are only ever
+    added, so that number orders two answers about one screening: the one with more taps is newer
+    (a phone uses it so a late answer cannot replace a fresher one)."""
     out = {name: 0 for name in (names if names is not None else categories())}
-    sql = _sql("counts", lambda: TallyEvent.select(TallyEvent.category, fn.SUM(TallyEvent.delta).alias("n"))
+    sql = _sql("counts", lambda: TallyEvent.select(TallyEvent.category, fn.SUM(TallyEvent.delta).alias("n"),
+                                                   fn.COUNT(TallyEvent.id).alias("taps"))
                .where(TallyEvent.screening == "?").group_by(TallyEvent.category))
-    for category, n in db.execute_sql(sql, (screening_id,)).fetchall():
+    taps = 0
+    for category, n, k in db.execute_sql(sql, (screening_id,)).fetchall():
+        taps += int(k or 0)
         # a category dropped from the settings keeps its count rather than vanishing from reports
         if category in out or n:
             out[category] = int(n or 0)
-    return out
+    return out, taps
 
 
 def headcounts(screening_id: str) -> dict[str, dict | None]:
@@ -119,8 +130,8 @@ def participants_count(screening_id: str) -> int:
 
 def state(screening_id: str) -> dict:
     """What every crew phone shows: counts, their total, headcounts and participants."""
-    c = counts(screening_id)
-    return {"screening": screening_id, "counts": c, "total": sum(c.values()),
+    c, taps = counts_and_taps(screening_id)
+    return {"screening": screening_id, "counts": c, "total": sum(c.values()), "taps": taps,
             "headcounts": headcounts(screening_id), "participants": participants_count(screening_id)}
 
 
@@ -310,11 +321,11 @@ def record_tap(screening_id: str, category, delta, tap_id=None, at=None, device=
         existing = db.execute_sql(_sql("tap", lambda: TallyEvent.select(
             TallyEvent.screening, TallyEvent.category, TallyEvent.delta).where(TallyEvent.id == "?")),
             (tap_id,)).fetchone()
-        now = counts(screening_id, names)
+        now, taps = counts_and_taps(screening_id, names)
         if existing is not None:
             if tuple(existing) != (screening_id, category, delta):
                 raise Conflict("conflict", f"Tap {tap_id} was already stored with other content.", field="id")
-            return Written(tap_id, True, now)
+            return Written(tap_id, True, now, taps=taps)
         if status[0] == "cancelled":
             raise Conflict("screening_cancelled", "This screening was cancelled: no counts can be added.",
                            field="screening")
@@ -330,7 +341,8 @@ def record_tap(screening_id: str, category, delta, tap_id=None, at=None, device=
                 device=device, van=van, created_at=received, updated_at=received)
         _insert(Outbox, model="TallyEvent", record_id=tap_id)
         now[category] = now.get(category, 0) + delta   # we hold the write lock: nobody else changed it
-    return Written(tap_id, False, now)  # only now: the commit has returned
+        taps += 1
+    return Written(tap_id, False, now, taps=taps)  # only now: the commit has returned
 
 
 def record_headcount(screening_id: str, kind, count, record_id=None, at=None,

@@ -1,31 +1,54 @@
 /* The tally page: one thumb, a flaky hotspot, no lost or doubled taps.
  *
- * Every tap gets its own UUID and goes into a queue kept in localStorage (it survives a reload
- * or a closed tab) before anything is sent. The queue is sent in order, one request at a time,
- * and retried with backoff; the server stores a tap id once, so a retry after a lost answer
- * cannot count twice. A tap leaves the queue only when the server has answered 200/201, which
- * it does after its commit. The number on a button is the server's count plus this phone's
- * taps still waiting, so the crew sees the tap at once ("waiting") and then "saved".
+ * Every tap gets its own UUID and is kept in localStorage (it survives a reload or a closed tab)
+ * before anything is sent. Queued taps are sent in order, one request at a time, and retried
+ * with backoff. The tap's id is sent with it and the server stores an id once, so a retry after a
+ * lost answer, or a second tab sending the same queued tap, cannot count twice. A tap leaves the
+ * queue only when the server has answered 200/201, which it does after its commit.
+ *
+ * Several tabs of one phone share the queue. localStorage has no locks and another tab may read
+ * a stale copy, so nothing is ever read, changed and written back: each queued item is its own
+ * key, added once and removed once (a shared array could lose a tap or bring a sent one back).
+ *
+ * The number on a button is the newest server count this page knows plus this phone's queued
+ * taps that the server has not yet acknowledged. Every server answer carries "taps", how many
+ * taps the screening had stored: it only grows, so an older answer never replaces a newer one,
+ * and a tap acknowledged at "taps" = n is in every count read at n or later, so it is not added
+ * again. Tabs share their newest answer and acknowledgements through localStorage too.
  */
 (function () {
   'use strict';
 
   var cfg = JSON.parse(document.getElementById('tally-config').textContent);
   var S = cfg.strings;
-  var QUEUE_KEY = 'vk_tally_queue_v1';
+  var ITEM_PREFIX = 'vk_tally_tap_v2:';                     // one key per queued tap or headcount
+  var OLD_QUEUE_KEY = 'vk_tally_queue_v1';                  // the single-array queue of before
+  var SERVER_KEY = 'vk_tally_server_v2:' + cfg.screening;   // the newest answer any tab has had
   var POLL_MS = 1500;
   var MAX_BACKOFF_MS = 8000;
   var REQUEST_TIMEOUT_MS = 8000;
+  var ORPHAN_MS = 4000;       // a queued item this old is sent by any tab (the tab that made it may be closed)
+  var ACKED_KEEP = 500;
 
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
-  var confirmed = cfg.state.counts;       // the server's counts for this screening, last we heard
+  var clock = 0;                          // this tab's own order of requests sent and answers heard
+  // The newest server state this page knows: counts read when `taps` taps were stored.
+  var server = {taps: tapsOf(cfg.state), counts: cfg.state.counts, heard: clock};
+  var acked = {};                         // tap id -> smallest "taps" of an answer known to include it
+  var ackedOrder = [];
+  var tried = {};                         // ids this tab has sent without hearing an answer
   var inflight = false;                   // one request at a time keeps the server's order = tap order
-  var sendSeq = 0;                        // bumps on every send, so a poll can tell it was overtaken
   var backoff = 0;
   var retryTimer = null;
   var savedOnce = {};
   var statusText = '';
   var statusClass = '';
+  var madeHere = 0;
+
+  function tapsOf(data) {
+    var n = data ? data.taps : null;
+    return typeof n === 'number' && isFinite(n) ? n : -1;
+  }
 
   function uuid() {
     // randomUUID exists only in secure contexts (https, localhost); phones reach the van over
@@ -50,42 +73,121 @@
   }
   var DEVICE = device();
 
-  // Always read and write the stored queue (never a copy): another tab may have changed it.
+  function parse(text) { try { return JSON.parse(text); } catch (e) { return null; } }
+
+  // --- the queue: one localStorage key per item -----------------------------------------------
+  var memory = {};                        // items localStorage would not take (private mode, full)
+  function put(item) {
+    try { localStorage.setItem(ITEM_PREFIX + item.id, JSON.stringify(item)); delete memory[item.id]; }
+    catch (e) { memory[item.id] = item; return false; }
+    return true;
+  }
+  function dequeue(id) {
+    delete memory[id];
+    delete tried[id];
+    try { localStorage.removeItem(ITEM_PREFIX + id); } catch (e) { /* memory only */ }
+  }
   function loadQueue() {
-    try { return JSON.parse(localStorage.getItem(QUEUE_KEY)) || []; } catch (e) { return memoryQueue; }
+    var items = [], seen = {};
+    try {
+      for (var i = 0; i < localStorage.length; i++) {
+        var k = localStorage.key(i);
+        if (k && k.indexOf(ITEM_PREFIX) === 0) {
+          var x = parse(localStorage.getItem(k));
+          if (x && x.id && x.body && !seen[x.id]) { items.push(x); seen[x.id] = true; }
+        }
+      }
+    } catch (e) { /* memory only */ }
+    Object.keys(memory).forEach(function (id) { if (!seen[id]) { items.push(memory[id]); } });
+    items.sort(function (p, q) {
+      return (p.t - q.t) || (p.n - q.n) || (p.id < q.id ? -1 : (p.id > q.id ? 1 : 0));
+    });
+    return items;
   }
-  var memoryQueue = [];
-  function saveQueue(q) {
-    memoryQueue = q;
-    try { localStorage.setItem(QUEUE_KEY, JSON.stringify(q)); } catch (e) { /* memory only */ }
-  }
-  function enqueue(item) { var q = loadQueue(); q.push(item); saveQueue(q); }
-  function dequeue(id) { saveQueue(loadQueue().filter(function (x) { return x.id !== id; })); }
-  function markTried(id) {
+  function enqueue(item) {
     var q = loadQueue();
-    q.forEach(function (x) { if (x.id === id) { x.tries = (x.tries || 0) + 1; } });
-    saveQueue(q);
+    // after every item already queued, even if this phone's clock was set back meanwhile
+    item.t = Math.max(Date.now(), q.length ? q[q.length - 1].t : 0);
+    item.n = ++madeHere;
+    put(item);
+  }
+  // A page of an earlier version kept the queue as one array: its taps move to their own keys
+  // (the oldest first) and are then sent like any other; a copy sent twice is stored once.
+  function migrateOldQueue() {
+    var old = null;
+    try { old = parse(localStorage.getItem(OLD_QUEUE_KEY)); } catch (e) { return; }
+    if (!Array.isArray(old)) { return; }
+    var all = true;
+    old.forEach(function (x, i) {
+      if (x && x.id && x.body && x.url) {
+        all = put({id: x.id, url: x.url, screening: x.screening, body: x.body, t: 0, n: i}) && all;
+      }
+    });
+    if (all) { try { localStorage.removeItem(OLD_QUEUE_KEY); } catch (e) { /* tried */ } }
   }
 
-  function pendingFor(category) {
+  // --- what the server has said ---------------------------------------------------------------
+  function ack(id, taps) {
+    if (!(id in acked)) {
+      ackedOrder.push(id);
+      if (ackedOrder.length > ACKED_KEEP) { delete acked[ackedOrder.shift()]; }
+    } else if (acked[id] <= taps) { return; }
+    acked[id] = taps;
+  }
+  function included(id) { return (id in acked) && acked[id] <= server.taps; }
+
+  // One answer about this screening, to a request this tab sent at `sentAt` (0: another tab's).
+  // Fewer taps than we know means a late answer, older than ours: it is ignored, unless it was
+  // asked after ours was heard, when the server's taps really went back (its data was rebuilt) and
+  // what it acknowledged before proves nothing now.
+  function learn(taps, counts, sentAt) {
+    if (!counts) { return; }
+    if (taps < server.taps) {
+      if (!(sentAt > server.heard)) { return; }
+      acked = {}; ackedOrder = [];
+    }
+    server = {taps: taps, counts: counts, heard: ++clock};
+  }
+
+  // Tell the other tabs (their 'storage' event) the newest answer and which queued taps it holds.
+  function share(q) {
+    var mine = {};
+    q.forEach(function (x) { if (x.id in acked) { mine[x.id] = acked[x.id]; } });
+    try { localStorage.setItem(SERVER_KEY, JSON.stringify({taps: server.taps, counts: server.counts, acked: mine})); }
+    catch (e) { /* this tab still knows */ }
+  }
+  function fromOtherTab(text) {
+    var d = parse(text);
+    if (!d || typeof d !== 'object') { return; }
+    var q = loadQueue();
+    Object.keys(d.acked || {}).forEach(function (id) {
+      if (typeof d.acked[id] === 'number') { ack(id, d.acked[id]); }
+      q.forEach(function (x) { if (x.id === id && x.body.category) { savedOnce[x.body.category] = true; } });
+    });
+    learn(tapsOf(d), d.counts, 0);
+  }
+
+  function pendingFor(category, q) {
     var n = 0, count = 0;
-    loadQueue().forEach(function (x) {
-      if (x.screening === cfg.screening && x.body.category === category) { n += x.body.delta; count += 1; }
+    q.forEach(function (x) {
+      if (x.screening === cfg.screening && x.body.category === category && !included(x.id)) {
+        n += x.body.delta; count += 1;
+      }
     });
     return {delta: n, taps: count};
   }
 
-  function shown(category) {
-    return (confirmed[category] || 0) + pendingFor(category).delta;
+  function shown(category, q) {
+    return (server.counts[category] || 0) + pendingFor(category, q || loadQueue()).delta;
   }
 
   function render() {
-    var total = 0;
-    Object.keys(confirmed).forEach(function (c) { total += shown(c); });
+    var total = 0, q = loadQueue();
+    Object.keys(server.counts).forEach(function (c) { total += shown(c, q); });
     document.querySelectorAll('[data-count-for]').forEach(function (el) {
       var c = el.getAttribute('data-count-for');
-      var p = pendingFor(c);
-      el.textContent = String(shown(c));
+      var p = pendingFor(c, q);
+      el.textContent = String(shown(c, q));
       var state = document.querySelector('[data-state-for="' + c + '"]');
       var cell = el.closest('.tally-cell');
       if (p.taps > 0) {
@@ -142,25 +244,35 @@
     var q = loadQueue();
     if (!q.length) { backoff = 0; if (statusClass !== 'refused') { setStatus(S.online, 'online'); } return; }
     var item = q[0];
+    var body = {};
+    Object.keys(item.body).forEach(function (k) { body[k] = item.body[k]; });
+    body.id = item.id;                    // the server stores an id once: a resend is not a second tap
     inflight = true;
-    sendSeq += 1;
-    markTried(item.id);
-    post(item.url, item.body).then(function (r) {
+    tried[item.id] = true;
+    var sentAt = ++clock;
+    post(item.url, body).then(function (r) {
       inflight = false;
       var code = r.data && r.data.error ? r.data.error.code : '';
       if (r.status === 200 || r.status === 201) {
-        dequeue(item.id);
         backoff = 0;
         if (item.screening === cfg.screening) {
-          if (r.data && r.data.counts) { confirmed = r.data.counts; }
+          if (item.body.category) {
+            // the answer's counts hold this tap (a "duplicate" answer too: it was stored before)
+            learn(tapsOf(r.data), r.data && r.data.counts, sentAt);
+            ack(item.id, tapsOf(r.data));
+            savedOnce[item.body.category] = true;
+            share(loadQueue());           // before the item goes, so no tab adds it twice meanwhile
+          }
           if (r.data && r.data.headcounts) { showHeadcounts(r.data.headcounts); }
-          if (item.body.category) { savedOnce[item.body.category] = true; }
         }
+        dequeue(item.id);
         if (statusClass !== 'refused') { setStatus(S.online, 'online'); } else { render(); }
         pump();
       } else if (r.status === 401) {
+        delete tried[item.id];
         failed(S.login, 'offline');
       } else if (r.status === 400 && code === 'csrf') {
+        delete tried[item.id];
         refreshToken().then(function () { failed(S.csrf, 'offline'); }, function () { failed(S.csrf, 'offline'); });
       } else if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
         // Refused for good (e.g. the count is already 0): retrying would be refused again.
@@ -211,20 +323,20 @@
     pump();
   }
 
-  function queueHasTried() {
-    return loadQueue().some(function (x) { return x.screening === cfg.screening && x.tries; });
-  }
-
   function poll() {
     if (document.visibilityState === 'hidden') { return; }
-    var seq = sendSeq;
+    var q = loadQueue();
+    // An item queued a while ago that nobody here is sending: its tab may have been closed.
+    if (!inflight && !retryTimer && q.length && Date.now() - q[0].t > ORPHAN_MS) { pump(); }
+    var sentAt = ++clock;
     fetch(cfg.attendanceUrl, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) {
-        // A tap in flight, or one sent whose answer was lost, may or may not be in these counts:
-        // then the next answer to a send is the truth, not this poll.
-        if (!data || inflight || seq !== sendSeq || queueHasTried()) { return; }
-        confirmed = data.counts;
+        if (!data) { return; }
+        // A tap of ours in flight, or sent with its answer lost, may be in these counts without
+        // our knowing: its own answer will tell (and say which taps it holds), not this poll.
+        if (inflight || loadQueue().some(function (x) { return tried[x.id]; })) { return; }
+        learn(tapsOf(data), data.counts, sentAt);
         showHeadcounts(data.headcounts);
         var pc = document.getElementById('participants-count');
         if (pc) { pc.textContent = String(data.participants); }
@@ -242,10 +354,17 @@
   document.querySelectorAll('[data-headcount]').forEach(function (btn) {
     btn.addEventListener('click', function () { headcount(btn.getAttribute('data-headcount')); });
   });
-  window.addEventListener('storage', function (ev) { if (ev.key === QUEUE_KEY) { render(); } });
+  window.addEventListener('storage', function (ev) {
+    if (ev.key === SERVER_KEY) { fromOtherTab(ev.newValue); render(); }
+    else if (ev.key === OLD_QUEUE_KEY) { migrateOldQueue(); render(); }
+    else if (ev.key === null || ev.key.indexOf(ITEM_PREFIX) === 0) { render(); }
+  });
   window.addEventListener('online', function () { backoff = 0; pump(); });
   document.addEventListener('visibilitychange', function () { if (document.visibilityState === 'visible') { pump(); poll(); } });
 
+  // The page came with the server's state; what another tab stored earlier is not read (it may
+  // be older, or from before the van's data was rebuilt): live 'storage' events bring theirs.
+  migrateOldQueue();
   render();
   pump();
   setInterval(poll, POLL_MS);

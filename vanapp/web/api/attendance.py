@@ -48,8 +48,10 @@ def post_tap(screening_id):
                                 at=data.get("at"), device=data.get("device"))
     except tally.AttendanceError as exc:
         _refuse(exc)
+    # "taps": how many taps the screening had stored when these counts were read; it only grows,
+    # so a phone keeps whichever answer has more and ignores a late, older one.
     body = {"id": done.id, "duplicate": done.duplicate, "counts": done.counts,
-            "total": sum(done.counts.values())}
+            "total": sum(done.counts.values()), "taps": done.taps}
     # A retry of a stored tap gets the answer the first try would have had (201, the counts),
     # flagged "duplicate": a phone that never heard the first answer treats both alike.
     return jsonify(body), 201
