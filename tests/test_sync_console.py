@@ -215,6 +215,8 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
     with van_db(van):
         night = make_night("", taps=6)
     assert crew.sync_now()["last"]["ok"]
+    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    assert (on_van["not_received"], on_van["parked"]) == (0, 0)      # the van told the hub: all sent
     with van_db(van):
         # the same tap (same id and version) changed on the laptop: the hub must refuse it (409)
         changed = TallyEvent.select().where(TallyEvent.screening == night.id).first()
@@ -231,6 +233,10 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
     assert done["last"]["ok"] is True and done["last"]["parked"] == 2
     assert done["parked_count"] == 2
     assert fine.id in hub.ids("tally_event", VAN)          # parked records do not block the rest
+    # the coordinator sees, on the hub, that this van holds two records back
+    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    assert (on_van["not_received"], on_van["parked"]) == (0, 2)
+    assert "2 record(s) set aside" in hub.cli("report").stdout
     page = crew.page()
     assert "The hub already holds a different copy of this record." in page
     assert "made under another van" in page
@@ -246,6 +252,18 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
     assert changed.id not in crew.page().split('id="parked"')[1]
     answer = crew.form("/sync/parked/retry", parked="all")
     assert crew.status()["parked_count"] == 0
+    # queued again, not yet sent: the hub learns it at the van's next contact and counts what is missing
+    with van_db(van):
+        from vanapp.sync import client
+        from vanapp.sync import state as sync_state
+        http = client.Http(hub.url, "Bearer {}.{}".format(*sync_state.credentials()[1:]))
+        http.outbox = client._outbox_header(sync_state.epoch(), sync_state.max_seq(), 0)
+        try:
+            assert http.json("GET", "/api/v1/sync/state")[0] == 200
+        finally:
+            http.close()
+    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    assert (on_van["not_received"], on_van["parked"]) == (2, 0)
 
 
 def test_auto_sync_pushes_a_new_tally_and_backs_off_while_the_hub_is_down(server_factory):

@@ -1,5 +1,7 @@
 """The hub's van-facing API: pair, sync state, push, pull, the summary QR link, and the
 OpenAPI description of it all. Vans authenticate with `Authorization: Bearer <van id>.<secret>`."""
+import re
+
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from ..attendance.summary import SummaryError, decode_summary
@@ -15,6 +17,8 @@ from . import pairing, pull, receive
 bp = Blueprint("hubapi", __name__)
 csrf.exempt(bp)               # machines with bearer credentials, not browser forms
 SEEN_EVERY = 60               # seconds: how stale last_seen_at may get before we write it again
+# X-Van-Outbox: "<epoch> <highest outbox seq> <records parked>" (see sync/PROTOCOL.md)
+OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})")
 
 
 def _van() -> Van:
@@ -23,9 +27,21 @@ def _van() -> Van:
     except pairing.AuthError as exc:
         raise ApiError(401, exc.code, exc.message) from None
     now = utcnow()
+    changes = {}
     if van.last_seen_at is None or (now - van.last_seen_at).total_seconds() > SEEN_EVERY:
+        changes["last_seen_at"] = now
+    report = OUTBOX_HEADER.fullmatch(request.headers.get("X-Van-Outbox", "").strip())
+    if report:
+        # what the van says of its own outbox; written when it changes (and at most once a
+        # minute otherwise), so a coordinator can see what has not arrived and what the van set aside
+        epoch, seq, parked = report.group(1), int(report.group(2)), int(report.group(3))
+        if (epoch, seq, parked) != (van.reported_epoch, van.reported_seq, van.reported_parked) \
+                or "last_seen_at" in changes:
+            changes.update(reported_epoch=epoch, reported_seq=seq, reported_parked=parked, reported_at=now,
+                           last_seen_at=now)
+    if changes:
         with db.atomic():
-            Van.update(last_seen_at=now).where(Van.id == van.id).execute()
+            Van.update(**changes).where(Van.id == van.id).execute()
     g.van = van
     return van
 

@@ -244,7 +244,10 @@ def _print_report(data: dict) -> None:
     for v in data.get("vans", []):
         click.echo(f"van {v['van']} ({states.get(v['state'], v['state'])}): last sync {v['last_sync'] or 'never'}, "
                    f"records held {v['records']}"
-                   + (f", {v['qr_only_nights']} night(s) known only from a QR summary" if v["qr_only_nights"] else ""))
+                   + (f", {v['qr_only_nights']} night(s) known only from a QR summary" if v["qr_only_nights"] else "")
+                   + (f"; at its last contact ({v['on_van']['reported_at']}) the van had {v['on_van']['not_received']} "
+                      f"change(s) the hub has not received and {v['on_van']['parked']} record(s) set aside"
+                      if v.get("on_van") and (v["on_van"]["not_received"] or v["on_van"]["parked"]) else ""))
 
 
 commands = [hub_group]

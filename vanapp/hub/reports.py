@@ -13,7 +13,7 @@ from peewee import fn
 
 from ..ids import to_iso, utcnow
 from ..models import Campaign, Screening, SyncModel, TallyEvent, Tour, Village
-from ..models.sync import SummaryReport, SyncBatch, Van
+from ..models.sync import SummaryReport, SyncBatch, Van, VanCursor
 from . import facts as facts_module
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, as_time, poll_shares  # noqa: F401 (re-exported)
 
@@ -210,8 +210,8 @@ def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[
     """Per van, what the hub knows of its sync: the last sync and the last request it made, the
     records it holds from it and when the last one came, how many batches and bundles it sent,
     its pairing state (paired, a code waiting or expired, revoked) and the nights known only
-    from a QR summary — records the van holds but has not synced yet. What waits in a van's
-    outbox, or what it parked, the hub cannot see until the van syncs."""
+    from a QR summary — records the van holds but has not synced yet — and `on_van`, what the
+    van said of its outbox the last time it talked to the hub (see `_on_van`)."""
     now = now or utcnow()
     held: Counter = Counter()
     last: dict[str, dt.datetime] = {}
@@ -242,6 +242,7 @@ def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[
                         "last_seen": row.last_seen_at, "state": _pairing_state(row, now)}
         if row.pair_code_hash and row.pair_expires_at:
             vans[row.id]["code_expires"] = row.pair_expires_at
+        vans[row.id]["on_van"] = _on_van(row)
     out = []
     for van in sorted(vans):
         if only and van != only:
@@ -251,11 +252,25 @@ def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[
                      batches=batches.get(van, Counter()).get("push", 0),
                      bundles=batches.get(van, Counter()).get("bundle", 0),
                      qr_only_nights=waiting.get(van, 0))
+        entry.setdefault("on_van", None)
         for key in ("last_sync", "last_received", "last_seen", "code_expires"):
             if isinstance(entry.get(key), dt.datetime):
                 entry[key] = to_iso(entry[key])
         out.append(entry)
     return out
+
+
+def _on_van(van: Van) -> dict | None:
+    """What the van said of its outbox when it last talked to the hub (X-Van-Outbox): changes the
+    hub has not received yet (the van's highest outbox seq then, minus what the hub has
+    acknowledged since) and records the van holds back because the hub refused them (parked).
+    None when the van never said."""
+    if van.reported_seq is None or van.reported_at is None:
+        return None
+    row = VanCursor.get_or_none((VanCursor.van == van.id) & (VanCursor.epoch == van.reported_epoch))
+    received_to = row.cursor if row else 0
+    return {"not_received": max(0, van.reported_seq - received_to), "parked": van.reported_parked or 0,
+            "reported_at": to_iso(van.reported_at)}
 
 
 def _pairing_state(van: Van, now: dt.datetime) -> str:

@@ -28,6 +28,12 @@ class Van(BaseModel):
     last_sync_at = UTCDateTimeField(null=True)               # last push or pull answered
     last_push_at = UTCDateTimeField(null=True)               # last batch applied
     records_received = IntegerField(default=0)               # records stored or updated, all time
+    # what the van last said of its outbox (header X-Van-Outbox, see sync/PROTOCOL.md): its
+    # installation, the highest outbox seq it had, how many records it holds back (parked), when
+    reported_epoch = CharField(max_length=64, null=True)
+    reported_seq = IntegerField(null=True)
+    reported_parked = IntegerField(null=True)
+    reported_at = UTCDateTimeField(null=True)
 
     @classmethod
     def active(cls):

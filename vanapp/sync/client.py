@@ -82,6 +82,7 @@ class Http:
         self.prefix = parts.path.rstrip("/")
         self.authorization, self.timeout = authorization, timeout
         self.conn, self.sent, self.received = None, 0, 0
+        self.outbox = ""          # X-Van-Outbox: what the van tells the hub of its outbox (set by sync)
 
     def close(self):
         if self.conn is not None:
@@ -93,6 +94,8 @@ class Http:
         sent_headers = {"User-Agent": "vankit-sync/1", "Accept-Encoding": "gzip"}
         if self.authorization:
             sent_headers["Authorization"] = self.authorization
+        if self.outbox:
+            sent_headers["X-Van-Outbox"] = self.outbox
         sent_headers.update(headers or {})
         if self.conn is None:
             kind = http.client.HTTPSConnection if self.https else http.client.HTTPConnection
@@ -222,6 +225,8 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
     try:
         report("connect", 0, 1)
         epoch = state.epoch()
+        parked_now = state.parked_count()
+        hub.outbox = _outbox_header(epoch, state.max_seq(), parked_now)
         status, st = hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
         if status != 200 or not isinstance(st, dict):
             raise _error_of(status, st)
@@ -229,16 +234,32 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
         if cursor > state.max_seq():
             # the hub holds more than this outbox ever had: the database was restored or made anew
             epoch, cursor = state.new_epoch(), 0
+            hub.outbox = _outbox_header(epoch, state.max_seq(), parked_now)
         _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows)
+        parked_after = state.parked_count()
+        if parked_after != parked_now:
+            # records were set aside during this push: the next request tells the hub
+            hub.outbox = _outbox_header(epoch, state.max_seq(), parked_after)
         hub_plan = int(st.get("pull_cursor", 0))
         local_plan = state.get_int(state.PULL_CURSOR)
         if local_plan > hub_plan:
             local_plan = 0                  # the hub's outbox was reset: pull everything again
         if hub_plan > local_plan:
             _pull(hub, result, report, local_plan, hub_plan, retries)
+        elif parked_after != parked_now:
+            try:                            # no pull to carry the news: one small request
+                hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
+            except SyncError as exc:        # what was pushed is pushed; the next sync tells it
+                log.warning("could not tell the hub about parked records: %s", exc.detail)
     finally:
         result.bytes_sent, result.bytes_received = hub.sent, hub.received
         hub.close()
+
+
+def _outbox_header(epoch: str, seq: int, parked: int) -> str:
+    """X-Van-Outbox: the installation, the highest outbox seq, how many records are parked. The hub
+    shows a coordinator what has not arrived yet (seq minus its cursor) and what the van set aside."""
+    return f"{epoch} {seq} {parked}"
 
 
 def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):

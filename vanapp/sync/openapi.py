@@ -81,7 +81,11 @@ def spec() -> dict:
                 "summary": "What the hub holds from this van",
                 "security": _AUTH,
                 "parameters": [{"name": "epoch", "in": "query", "schema": {"type": "string"}},
-                               {"name": "counts", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+                               {"name": "counts", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                               {"name": "X-Van-Outbox", "in": "header", "required": False,
+                                "description": "<epoch> <highest outbox seq> <records parked>: what the van "
+                                               "says of its outbox (sent on every sync request)",
+                                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64} [0-9]{1,12} [0-9]{1,9}$"}}],
                 "responses": {"200": {"description": "cursor, pull_cursor, server_time, counts",
                                       "content": {"application/json": {"schema": {"type": "object", "properties": {
                                           "van": {"type": "string"}, "epoch": {"type": "string"},

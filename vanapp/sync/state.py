@@ -114,6 +114,10 @@ def parked_keys() -> set[tuple[str, str, int]]:
     return set(SyncParked.select(SyncParked.model, SyncParked.record_id, SyncParked.version).tuples())
 
 
+def parked_count() -> int:
+    return SyncParked.select().count()
+
+
 def park(items: list[dict]) -> int:
     """Keep refused records aside with the hub's reason: {"model", "id", "version", "code", "message"}."""
     if not items:
@@ -169,7 +173,7 @@ def status() -> dict:
         "last_error": last.error if last and not last.ok else "",
         "waiting": waiting(),
         "parked": parked,
-        "parked_count": SyncParked.select().count(),
+        "parked_count": parked_count(),
     }
 
 
