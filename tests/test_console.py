@@ -20,6 +20,32 @@ def test_today_shows_tonights_screening_and_programme(crew):
     assert "psa:ring-the-bell" in html and "game:bell-quiz" in html
 
 
+def test_today_warns_when_the_laptop_clock_is_wrong(crew):
+    from vanapp import clock
+    from vanapp.ids import utcnow
+    from vanapp.models import TallyEvent, db
+    make_screening()
+    crew.get("/lang/en")
+    assert 'class="flash warn clock-warning"' not in crew.get("/").data.decode()
+
+    # at a sync the hub's clock read 25 minutes ahead of ours
+    now = utcnow()
+    clock.note_hub_time((now + dt.timedelta(minutes=25)).isoformat(), now, now)
+    html = crew.get("/").data.decode()
+    assert "25 minutes behind the hub" in html
+
+    # a tap stamped three hours from now: the clock has since gone backwards
+    screening = make_screening(date=(dt.datetime.now(TZ) + dt.timedelta(days=1)).date().isoformat(), tour="t2")
+    with db.atomic():
+        TallyEvent.create(screening=screening.id, category="women", delta=1, at=now, device="p",
+                          created_at=now + dt.timedelta(hours=3), updated_at=now + dt.timedelta(hours=3))
+    html = crew.get("/").data.decode()
+    assert "it went backwards" in html
+    assert [p["kind"] for p in clock.problems()] == ["behind_records", "off_hub"]
+    assert [p["kind"] for p in clock.problems(now=dt.datetime(2019, 1, 1, tzinfo=dt.timezone.utc))][0] == "reset"
+    assert "घड़ी" in crew.get("/lang/hi", follow_redirects=True).data.decode()
+
+
 def test_today_without_any_tour_says_so(crew):
     crew.get("/lang/en")
     assert "No screening is planned." in crew.get("/").data.decode()

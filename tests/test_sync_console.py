@@ -114,6 +114,10 @@ def test_console_pairs_and_sync_now_moves_the_outbox_to_the_hub(server_factory):
     assert done["waiting_total"] == 0 and done["last_success"] is not None
     assert done["last_error"] == ""
     assert done["last_success_local"] in crew.page()
+    with van_db(van):
+        from vanapp import clock
+        offset = clock.hub_offset()          # read from the hub's answer: one machine, one clock
+    assert offset is not None and abs(offset["offset"]) < 5
 
     # a second sync sends nothing again: still twelve on the hub
     crew.sync_now()

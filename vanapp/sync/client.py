@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from .. import clock
 from ..ids import utcnow
 from ..models import Setting, SyncRun, db
 from . import incoming, outbox, state
@@ -227,9 +228,11 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
         epoch = state.epoch()
         parked_now = state.parked_count()
         hub.outbox = _outbox_header(epoch, state.max_seq(), parked_now)
+        sent_at = utcnow()
         status, st = hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
         if status != 200 or not isinstance(st, dict):
             raise _error_of(status, st)
+        clock.note_hub_time(st.get("server_time"), sent_at, utcnow())   # the console warns if far off
         cursor = result.cursor = int(st.get("cursor", 0))
         if cursor > state.max_seq():
             # the hub holds more than this outbox ever had: the database was restored or made anew

@@ -5,6 +5,8 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_babel import gettext as _
 
+from .. import clock
+from ..ids import from_iso
 from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
 from .auth import guard_crew_blueprint
@@ -26,7 +28,36 @@ def today():
     screening = queries.next_screening(tz)
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
-                           titles=_titles(), today=queries.local_now(tz).date().isoformat())
+                           titles=_titles(), today=queries.local_now(tz).date().isoformat(),
+                           clock_warnings=clock_warnings())
+
+
+def clock_warnings() -> list[str]:
+    """The clock's problems (see vanapp/clock.py) in the crew's words."""
+    out = []
+    try:
+        found = clock.problems()
+    except Exception:               # a warning must never cost the crew their Today page
+        current_app.logger.exception("clock check failed")
+        found = []
+    for p in found:
+        if p["kind"] == "reset":
+            out.append(_("The laptop's clock says %(now)s: it has been reset. Set the date and time "
+                         "before the show, or every tap and play will carry the wrong day.",
+                         now=_local(from_iso(p["now"]))))
+        elif p["kind"] == "behind_records":
+            out.append(_("The laptop's clock (%(now)s) is earlier than records this van has already made "
+                         "(%(newest)s): it went backwards. Set the date and time right.",
+                         now=_local(from_iso(p["now"])), newest=_local(from_iso(p["newest"]))))
+        elif p["kind"] == "off_hub":
+            minutes = abs(p["minutes"])
+            if p["minutes"] > 0:
+                out.append(_("At the last sync the laptop's clock was %(minutes)s minutes behind the hub's. "
+                             "Set it right, so that tonight's records carry the right time.", minutes=minutes))
+            else:
+                out.append(_("At the last sync the laptop's clock was %(minutes)s minutes ahead of the hub's. "
+                             "Set it right, so that tonight's records carry the right time.", minutes=minutes))
+    return out
 
 
 @bp.get("/tour")

@@ -166,7 +166,9 @@ def status():
     parked = [{"row": p, "kind": str(KINDS.get(p.model, p.model)),
                "why": str(PARK_REASONS.get(p.code, _("The hub refused this record."))), "at": _local(p.parked_at)}
               for p in SyncParked.select().order_by(SyncParked.parked_at.desc()).limit(200)]
-    return render_template("sync/status.html", info=sync_status(), parked=parked)
+    from .console import clock_warnings
+    return render_template("sync/status.html", info=sync_status(), parked=parked,
+                           clock_warnings=clock_warnings())
 
 
 @bp.get("/status.json")
