@@ -21,7 +21,15 @@ def _make_app(*_args, **_kwargs):
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_default_commands=False,
+class VanGroup(FlaskGroup):
+    """Our commands only: no commands other installed packages register for `flask` (Flask-Limiter's
+    `limiter` maintenance group means nothing to a crew, and scanning entry points slows every start)."""
+
+    def _load_plugin_commands(self) -> None:
+        self._loaded_plugin_commands = True
+
+
+@click.group(cls=VanGroup, create_app=_make_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 @click.version_option(package_name="vanapp")
 def cli():
