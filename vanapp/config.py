@@ -15,8 +15,9 @@ SETTINGS = {
     "VANAPP_TIMEZONE": ("Asia/Kolkata", "Local time zone of tours and screens."),
     "VANAPP_SECRET_KEY": ("", "Session signing key; generated and kept in the data dir when empty."),
     "VANAPP_SYNC_INTERVAL": ("300", "Van: seconds between automatic syncs while `vanapp serve` runs and the van is "
-                             "paired (sooner when records are waiting; backs off up to 15 min while the hub is "
-                             "unreachable). `0` turns automatic sync off."),
+                             "paired (records waiting go within a minute, the first time a minute after the server "
+                             "starts or the van is paired; backs off up to 15 min while the hub is unreachable). "
+                             "`0` turns automatic sync off."),
 }
 
 

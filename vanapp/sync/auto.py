@@ -148,6 +148,9 @@ class SyncRunner:
         return True
 
     def _loop(self):
+        # the first automatic sync comes a while after the server starts (or the van is paired),
+        # not at once: a crew pressing Sync now, or running `vanapp sync`, is not raced by it
+        self.last_attempt = self.last_attempt or time.monotonic()
         while True:
             try:
                 delay = self._tick()
@@ -167,6 +170,7 @@ class SyncRunner:
             return self.next_attempt - now                  # backing off: the hub was not reachable
         with db.connection_context():
             if state.credentials() is None:
+                self.last_attempt = now                     # counts from the pairing, see _loop
                 return check
             waiting = sum(state.waiting().values())
         since = None if self.last_attempt is None else now - self.last_attempt
