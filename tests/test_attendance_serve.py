@@ -190,3 +190,32 @@ def test_summary_png_of_the_page_is_read_by_zbarimg_and_verified_by_the_hub(serv
     assert requests.get(forged, headers={"Accept": "application/json"}, timeout=20).status_code == 400
     assert requests.get(text.replace("/van-03/", "/van-99/"), headers={"Accept": "application/json"},
                         timeout=20).status_code == 400
+
+
+def test_a_summary_shown_before_pairing_is_verified_by_the_hub_after_pairing(server_factory):
+    """A new van goes on tour before the coordinator pairs it: the QR codes it shows are signed with
+    the secret it then proposes when pairing, under the tour's van id, so the hub accepts them."""
+    hub = Hub(server_factory)
+    code = hub.add_van("van-03")
+    srv = server_factory("van")
+    screening = seed_screening(srv.data_dir)                      # make_screening: the tour's van-03
+    phone = crew_session(srv.url)
+    for category in ("women", "men", "men"):
+        assert phone.post(f"{srv.url}/api/v1/screenings/{screening}/attendance",
+                          json={"category": category, "delta": 1}, timeout=20).status_code == 201
+    before = json.loads(report(srv, "--json", "--screening", screening, "--qr"))["qr"]["text"]
+    assert before.startswith("vankit:s/van-03/"), before          # no hub known yet: not a link
+    secret_before = van_secret(srv.data_dir)
+
+    vanapp(srv.data_dir, "pair", hub.url, code, "--json", check=True)
+    assert van_secret(srv.data_dir) == secret_before              # first pairing keeps the secret
+    payload = before.rsplit("/", 1)[1]
+    r = requests.get(f"{hub.url}/s/van-03/{payload}", headers={"Accept": "application/json"}, timeout=20)
+    assert r.status_code == 201, r.text
+    assert r.json()["summary"]["counts"]["men"] == 2 and r.json()["summary"]["screening"] == screening
+
+    # a re-pairing (after the coordinator rotated the van's key) gets a new secret: the old
+    # one is what a rotation is meant to retire
+    new_code = json.loads(hub.cli("rotate-van", "van-03", "--json").stdout)["code"]
+    vanapp(srv.data_dir, "pair", hub.url, new_code, "--json", check=True)
+    assert van_secret(srv.data_dir) != secret_before

@@ -65,7 +65,7 @@ def screening_report(screening_id: str) -> dict:
         by[f"age:{band}"] += 1
     return {
         "screening": s.id, "date": s.date, "start": s.start, "status": s.status,
-        "village": s.village.name_en, "village_hi": s.village.name, "tour": s.tour_id,
+        "village": s.village.name_en, "village_hi": s.village.name, "tour": s.tour_id, "van": s.van,
         "counts": state["counts"], "total": state["total"],
         "headcounts": {k: (v["count"] if v else None) for k, v in state["headcounts"].items()},
         "participants": state["participants"], "participants_by": dict(sorted(by.items())),
@@ -109,7 +109,8 @@ def night(report: dict) -> dict:
 
 def summary_qr_text(report: dict) -> str:
     """The signed QR text for a screening report, with this van's id and hub URL (if paired)."""
+    # not paired yet: the tour's van id, under which the hub will know this van once paired
     return summary.encode_summary(night(report), summary.summary_key(van_secret()),
-                                  Setting.get_value("van_id", "") or "",
+                                  Setting.get_value("van_id", "") or report.get("van") or "",
                                   Setting.get_value("hub_url", "") or None)
 

@@ -56,7 +56,12 @@ def pairing_secret(hub_url: str, code: str) -> str:
                 return kept["secret"]
         except (ValueError, KeyError, AttributeError):
             pass
-    secret = secrets.token_hex(32)
+    # A van pairing for the first time proposes the secret it already signs its summary QRs with,
+    # so the hub can verify the nights shown before pairing; a van paired before (re-paired after
+    # a rotation or a revocation) proposes a new one, as rotating a key means.
+    existing = Setting.get_value(SECRET) or ""
+    never_paired = Setting.get_value("sync_paired") != "1"
+    secret = existing if never_paired and len(existing) == 64 else secrets.token_hex(32)
     with db.atomic():
         Setting.put(PAIRING, json.dumps({"hub": hub_url, "code": normal, "secret": secret}))
     return secret
