@@ -90,7 +90,25 @@ BROKEN = [
      "items[0].title", "both titles"),
     ("field given twice", "    kind: psa\n", "    kind: psa\n    kind: film\n", 7, "items[0].kind",
      "given twice"),
+    ("duration not a length", "    campaign: bell-bajao\n", "    campaign: bell-bajao\n    duration: six\n", 8,
+     "items[0].duration", "'six' is not a length"),
+    ("duration of zero", "    campaign: bell-bajao\n", "    campaign: bell-bajao\n    duration: 0:00\n", 8,
+     "items[0].duration", "is not a length"),
+    ("sha256 too short", "    campaign: bell-bajao\n", "    campaign: bell-bajao\n    sha256: abc123\n", 8,
+     "items[0].sha256", "not a SHA-256 checksum"),
 ]
+
+
+def test_duration_and_sha256_are_read_as_written(app, tmp_path):
+    sha = "ab" * 32
+    folder = _write(tmp_path, GOOD.replace("    campaign: bell-bajao\n",
+                                           f"    campaign: bell-bajao\n    duration: 1:35\n    sha256: {sha.upper()}\n", 1)
+                    .replace("    kind: sound\n", "    kind: sound\n    duration: 1.5\n"))
+    assert load_catalog(folder).ok
+    bell, chime = MediaItem.get_by_id("ring-the-bell"), MediaItem.get_by_id("bell-chime")
+    # `1:35` is 95 seconds (not YAML 1.1's sexagesimal surprise); the checksum is kept lower-case
+    assert (bell.expected_ms, bell.expected_sha256) == (95_000, sha)
+    assert (chime.expected_ms, chime.expected_sha256) == (1_500, "")
 
 
 @pytest.mark.parametrize("what,old,new,line,field,words", BROKEN, ids=[b[0] for b in BROKEN])

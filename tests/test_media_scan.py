@@ -158,3 +158,49 @@ def test_a_catalogue_error_exits_2_and_records_nothing(app, cli, broken_dir):
     human = cli("media", "scan")
     assert human.exit_code == 2
     assert "catalog.yaml:" in human.stderr and "nothing was changed" in human.stderr
+
+
+def test_a_copy_not_as_the_catalogue_describes_is_caught_on_its_first_scan(app, cli, tmp_path):
+    """An interrupted copy of a file VLC still opens scans as a shorter, playable file; only the
+    catalogue's `duration` or `sha256` can tell. Pre-flight says so, and so does the player."""
+    folder = tmp_path / "media"
+    (folder / "psa").mkdir(parents=True)
+    good = ROOT / "media/psa/ring-the-bell.mp4"                     # plays 6 s
+    for name in ("short", "other", "fine"):
+        shutil.copy(good, folder / f"psa/{name}.mp4")
+    catalogue(folder, {"short": "psa/short.mp4", "other": "psa/other.mp4", "fine": "psa/fine.mp4"})
+    text = (folder / "catalog.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    real_sha = hashlib.sha256(good.read_bytes()).hexdigest()
+    data["items"][0]["duration"] = "0:12"                           # the master plays 12 s
+    data["items"][1]["sha256"] = "0" * 64                           # the master's checksum
+    data["items"][2].update(duration="6", sha256=real_sha)           # right on both counts
+    (folder / "catalog.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    app.config["MEDIA_DIR"] = str(folder)
+    code, report = scan(cli)
+    assert code == 1
+    by_id = {i["id"]: i for i in report["items"]}
+    assert by_id["fine"]["status"] == "ok"
+    assert by_id["short"]["status"] == "damaged" and by_id["short"]["playable"] is True
+    assert "plays 0:06.0, the catalogue says 0:12.0" in by_id["short"]["error"]
+    assert by_id["other"]["status"] == "damaged" and "checksum is not the catalogue's" in by_id["other"]["error"]
+    assert MediaScan.get_by_id("short").status == "damaged"
+
+    from .support.factories import make_screening
+    make_screening(items=(("psa", "fine"), ("psa", "short"), ("psa", "other")))
+    result = cli("preflight", "--json")
+    assert result.exit_code == 1
+    problems = {(p["ref"], p["problem"]) for p in json.loads(result.stdout)["problems"]}
+    assert problems == {("psa:short", "damaged"), ("psa:other", "damaged")}
+
+    # the player judges against the catalogue's length: all six seconds of a twelve-second film
+    # is half of it, never "completed"
+    from vanapp.player.outcome import judge
+    from vanapp.player.programme import Item
+    item = Item(index=0, kind="media", prefix="psa", ref="short", scanned_ms=6000, expected_ms=12000)
+    assert item.length_ms == 12000
+    verdict = judge("ended", 6000, item.length_ms, 6000)
+    assert (verdict.outcome, verdict.code) == ("error", "ended_early")
+    assert judge("ended", 6000, Item(index=0, kind="media", prefix="psa", ref="fine", scanned_ms=6000,
+                                     expected_ms=6000).length_ms, 6000).outcome == "completed"

@@ -72,6 +72,20 @@ def test_a_file_that_ends_far_earlier_than_its_scan_is_an_error_not_completed(pl
     assert "ended early" in cut.error and 0 < cut.position_ms < 3000 and cut.duration_ms == 6000
 
 
+def test_a_file_that_scans_short_of_the_catalogues_length_is_not_completed(player):
+    """A copy cut short that VLC still plays scans short too; the catalogue's `duration` is what
+    tells: three seconds of a six-second film are logged as ended early, with the six seconds."""
+    from vanapp.models import MediaItem
+    s = programme("a", "b")
+    MediaItem.update(expected_ms=6000).where(MediaItem.id == "a").execute()
+    service = player()
+    service.play(s.id, 0)
+    wait_for(service, finished)
+    a, b = rows(s)
+    assert (a.outcome, b.outcome) == ("error", "completed")
+    assert "ended early" in a.error and a.duration_ms == 6000 and 2000 < a.position_ms <= 3100
+
+
 def test_a_missing_file_is_an_error_without_trying_and_the_show_goes_on(player, clips):
     s = programme("missing", "a")
     service = player()

@@ -14,10 +14,25 @@ from peewee import SqliteDatabase
 from ..models import MEDIA_KINDS, MediaItem, db
 
 CATALOG_NAME = "catalog.yaml"
-FIELDS = ("id", "file", "title", "language", "kind", "campaign")
+FIELDS = ("id", "file", "title", "language", "kind", "campaign", "duration", "sha256")
 REQUIRED = ("id", "file", "title", "language", "kind")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LANGUAGE = re.compile(r"^(?:none|[a-z]{2,3}(?:-[a-z]{2,3})?)$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# a length: seconds (95, 95.5) or minutes and seconds (1:35), or hours too (1:02:03)
+DURATION = re.compile(r"^(?:(?P<s>\d{1,6}(?:\.\d{1,3})?)|(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,3}):(?P<ss>[0-5]\d(?:\.\d{1,3})?))$")
+
+
+def parse_duration(text: str) -> int | None:
+    """'95', '95.5', '1:35' or '1:02:03' -> milliseconds; None if it is not a length."""
+    match = DURATION.match(text.strip())
+    if not match:
+        return None
+    if match.group("s") is not None:
+        seconds = float(match.group("s"))
+    else:
+        seconds = int(match.group("h") or 0) * 3600 + int(match.group("m")) * 60 + float(match.group("ss"))
+    return round(seconds * 1000) if seconds > 0 else None
 
 
 @dataclass
@@ -45,11 +60,14 @@ class CatalogEntry:
     kind: str
     campaign: str
     line: int
+    expected_ms: int | None = None     # `duration:` in the catalogue
+    expected_sha256: str = ""          # `sha256:` in the catalogue
 
     def values(self) -> dict:
         return {"file": self.file, "title_hi": self.title_hi, "title_en": self.title_en,
                 "language": self.language, "kind": self.kind, "campaign": self.campaign,
-                "in_catalog": True}
+                "in_catalog": True, "expected_ms": self.expected_ms,
+                "expected_sha256": self.expected_sha256}
 
 
 @dataclass
@@ -142,6 +160,14 @@ def _entry(node, index: int, path: str, errors: list) -> CatalogEntry | None:
         fail("kind", f"unknown kind {kind!r} (use {', '.join(MEDIA_KINDS)})")
     if campaign and not SLUG.match(campaign):
         fail("campaign", f"{campaign!r} is not a slug (e.g. bell-bajao)")
+    expected_ms, sha256 = None, text("sha256", 64).lower()
+    if "duration" in fields:
+        raw = _text(fields["duration"][1])
+        expected_ms = parse_duration(raw) if raw else None
+        if expected_ms is None:
+            fail("duration", f"{raw!r} is not a length: seconds (95) or minutes:seconds (1:35)")
+    if sha256 and not SHA256.match(sha256):
+        fail("sha256", "is not a SHA-256 checksum (64 hexadecimal characters, as `sha256sum` prints)")
     titles = {"hi": "", "en": ""}
     if "title" in fields:
         title_node = fields["title"][1]
@@ -165,7 +191,7 @@ def _entry(node, index: int, path: str, errors: list) -> CatalogEntry | None:
     if len(errors) > before:
         return None
     return CatalogEntry(item_id, file, titles["hi"], titles["en"], language, kind, campaign,
-                        _line(node))
+                        _line(node), expected_ms, sha256)
 
 
 def _file_problem(file: str) -> str:

@@ -35,7 +35,8 @@ def scan_command(as_json):
     """Load media/catalog.yaml, then checksum and play-test every catalogued file.
 
     Exit status: 0 when every catalogued file is ok, 1 when any is missing, unreadable,
-    unplayable or changed since the last scan, 2 when the catalogue itself has errors.
+    unplayable, changed since the last scan or damaged (not the length or checksum the catalogue
+    gives), 2 when the catalogue itself has errors.
     """
     from .scan import scan_media
     config = current_app.config

@@ -15,6 +15,7 @@ from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
 from .files import read_state
 from .probe import Prober, ProbeUnavailable
+from .scan import not_as_catalogued
 
 SKIPPED_STATUSES = ("cancelled", "done")  # the van has nothing left to show at these
 
@@ -23,7 +24,7 @@ SKIPPED_STATUSES = ("cancelled", "done")  # the van has nothing left to show at 
 class Problem:
     ref: str                # how programmes name it: psa:ring-the-bell, game:bell-quiz
     kind: str               # media | game | system
-    problem: str            # unknown | removed | missing | unreadable | not_scanned | changed
+    problem: str            # unknown | removed | missing | unreadable | not_scanned | changed | damaged
     #                         | unplayable | no_file | no_libvlc
     message: str            # plain English, for the CLI
     title_hi: str = ""
@@ -142,6 +143,11 @@ class _Checker:
         if probed is None or not probed.playable:
             detail = probed.error if probed else "the file is empty (0 bytes)"
             found.append(problem("unplayable", f"the file {item.file} does not play ({detail})", detail))
+        else:
+            damage = not_as_catalogued(item.expected_sha256, item.expected_ms, state.sha256, probed.duration_ms)
+            if damage:
+                found.append(problem("damaged", f"the file {item.file} is not the one the catalogue "
+                                     f"describes: {damage}", damage))
         return found
 
     def _game(self, ref: str) -> list[Problem]:

@@ -111,12 +111,32 @@ def _scan_one(prober, media_dir: Path, entry, before) -> ItemScan:
         return item
     probed = prober.probe(media_dir / entry.file)
     item.duration_ms, item.playable = probed.duration_ms, probed.playable
+    damage = not_as_catalogued(entry.expected_sha256, entry.expected_ms, state.sha256,
+                               probed.duration_ms if probed.playable else None)
     if not probed.playable:
         item.status = "unplayable"
         item.error = probed.error + (f"; it also {change_note}" if changed else "")
+    elif damage:
+        item.status, item.error = "damaged", damage + (f"; it also {change_note}" if changed else "")
     elif changed:
         item.status, item.error = "changed", f"the file {change_note}; it plays"
     return item
+
+
+SHORT_FRACTION = 0.95       # as the player's "completed": a file shorter than this is cut short
+
+
+def not_as_catalogued(expected_sha256: str, expected_ms: int | None, sha256: str,
+                      duration_ms: int | None) -> str:
+    """Why a file is not the one the catalogue describes ('' when it is, or nothing is said)."""
+    from ..player.outcome import clock_text
+    if expected_sha256 and sha256 and sha256 != expected_sha256:
+        return (f"its checksum is not the catalogue's (sha256 {_short(sha256)}, the catalogue says "
+                f"{_short(expected_sha256)}): a damaged copy or another file")
+    if expected_ms and duration_ms is not None and duration_ms < SHORT_FRACTION * expected_ms:
+        return (f"it plays {clock_text(duration_ms)}, the catalogue says {clock_text(expected_ms)}: "
+                "the copy is cut short")
+    return ""
 
 
 def _record(items: list[ItemScan], previous: dict) -> None:

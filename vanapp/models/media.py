@@ -16,6 +16,9 @@ class MediaItem(SyncModel):
     kind = CharField(max_length=8)
     campaign = CharField(max_length=64, default="")
     in_catalog = BooleanField(default=True)
+    # what the catalogue says the file should be (optional): its length and its checksum
+    expected_ms = IntegerField(null=True)
+    expected_sha256 = CharField(max_length=64, default="")
 
     class Meta:
         sync_owner = "hub"
@@ -24,7 +27,7 @@ class MediaItem(SyncModel):
 class MediaScan(BaseModel):
     """The last scan of a catalogued file on this laptop."""
     media = ForeignKeyField(MediaItem, primary_key=True, backref="scans", on_delete="CASCADE")
-    status = CharField(max_length=16)       # ok | missing | unreadable | unplayable | changed
+    status = CharField(max_length=16)       # ok | missing | unreadable | unplayable | changed | damaged
     size = IntegerField(null=True)
     sha256 = CharField(max_length=64, default="")
     duration_ms = IntegerField(null=True)

@@ -26,6 +26,14 @@ class Item:
     title_en: str = ""
     path: str | None = None          # absolute file path; None when not in the catalogue
     scanned_ms: int | None = None    # MediaScan.duration_ms
+    expected_ms: int | None = None   # MediaItem.expected_ms: the catalogue's `duration`
+
+    @property
+    def length_ms(self) -> int | None:
+        """How long the item should play: its scanned length, or the catalogue's if that is longer
+        (a copy cut short scans short; the catalogue still knows the film's length)."""
+        known = [ms for ms in (self.scanned_ms, self.expected_ms) if ms and ms > 0]
+        return max(known) if known else None
 
     def public(self) -> dict:
         """What pages and the API see (no file paths)."""
@@ -70,6 +78,7 @@ def load(screening_id: str, media_dir: str) -> Programme:
             item.path = str((root / m.file).resolve())
             scan = scans.get(row.ref)
             item.scanned_ms = scan.duration_ms if scan and scan.duration_ms else None
+            item.expected_ms = m.expected_ms or None
         elif row.kind == "game" and row.ref in games:
             item.title_hi, item.title_en = games[row.ref].title_hi, games[row.ref].title_en
         items.append(item)

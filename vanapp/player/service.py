@@ -338,7 +338,7 @@ class PlayerService:
             if problem:
                 self._write(playlog.close_play, None, screening_id=self.prog.screening, index=index,
                             kind="media", ref=item.ref, started_at=now, position_ms=0,
-                            duration_ms=item.scanned_ms, outcome="error", error=problem, ended_at=now)
+                            duration_ms=item.length_ms, outcome="error", error=problem, ended_at=now)
                 self._say("file_missing" if item.path else "not_catalogued",
                           f"{self._title(item)}: {problem}", item, problem)
                 index += 1
@@ -429,7 +429,7 @@ class PlayerService:
         reached = cur.clock.estimate(wall) if cur.playing else 0
         if cur.vlc_length and cur.vlc_length > 0:
             reached = min(reached, cur.vlc_length)
-        verdict = judge(how, reached, item.scanned_ms, cur.vlc_length, detail)
+        verdict = judge(how, reached, item.length_ms, cur.vlc_length, detail)
         self._write(playlog.close_play, cur.play_id, screening_id=self.prog.screening,
                     index=item.index, kind="media", ref=item.ref, started_at=cur.started_at,
                     position_ms=reached, duration_ms=self._duration(cur), outcome=verdict.outcome,
@@ -441,8 +441,8 @@ class PlayerService:
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
     def _duration(cur: Current) -> int | None:
-        if cur.item.scanned_ms:
-            return cur.item.scanned_ms
+        if cur.item.length_ms:
+            return cur.item.length_ms
         return cur.vlc_length if cur.vlc_length and cur.vlc_length > 0 else None
 
     @staticmethod
