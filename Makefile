@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PIN    ?= 1234
+# Tests run in two processes, a test file per process at a time: most of their time is spent
+# waiting (real playback, servers, a browser), so two halve the wall time on two cores.
+TEST_JOBS ?= 2
 export VANAPP_DATA_DIR ?= $(CURDIR)/instance
 export VANAPP_MEDIA_DIR ?= $(CURDIR)/media
 
@@ -26,7 +29,7 @@ run: system-run venv sample
 	$(BIN)/vanapp serve --host $(HOST) --port $(PORT)
 
 test: system-run system-test venv
-	VANAPP_DATA_DIR= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	VANAPP_DATA_DIR= $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 setup: system-run system-test venv
 
