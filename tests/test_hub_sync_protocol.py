@@ -13,7 +13,7 @@ import pytest
 from vanapp import create_app, db as database
 from vanapp.hub import pairing
 from vanapp.ids import UTC, new_id, to_iso
-from vanapp.models import (Outbox, Screening, SummaryReport, SyncBatch, TallyEvent, Van, db)
+from vanapp.models import (Outbox, Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, db)
 from vanapp.sync import records
 from vanapp.sync.wire import MAX_RECORDS, encode_models, pack
 
@@ -245,12 +245,55 @@ def test_a_van_writing_another_vans_records_gets_403_and_nothing_is_stored(hub, 
     # nor may it pass off its batch as another van's, or overwrite a record the hub holds for another van
     assert push(hub, auth, body({"TallyEvent": [mine]}, van="van-07")).status_code == 403
     auth7 = paired(hub, "van-08")
-    held = tap(van="van-08", screening=screening)
+    with db.connection_context():
+        theirs_screening = make_screening(date="2026-11-24", van="van-08", tour="tour-08").id
+    held = tap(van="van-08", screening=theirs_screening)
     assert push(hub, auth7, body({"TallyEvent": [held]}, van="van-08")).status_code == 200
     hijack = dict(held, van="van-03", version=2)
     assert push(hub, auth, body({"TallyEvent": [hijack]})).status_code == 403
     with db.connection_context():
         assert TallyEvent.get_by_id(held["id"]).van == "van-08"
+    assert count(TallyEvent) == 1
+
+
+def test_a_van_cannot_write_about_another_vans_screening(hub, screening):
+    """Taps or a cancellation for a screening planned for another van: 403, nothing stored, and
+    that van's screening keeps its status (a van covering for another is re-planned by the hub)."""
+    paired(hub)
+    auth5 = paired(hub, "van-05")
+    tally = tap(van="van-05", screening=screening)
+    answer = push(hub, auth5, body({"TallyEvent": [tally]}, van="van-05"))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "foreign_van"
+    assert answer.json["error"]["records"][0]["id"] == tally["id"]
+    cancel = {"id": new_id(), "van": "van-05", "version": 1, "created_at": to_iso(T0), "updated_at": to_iso(T0),
+              "screening": screening, "kind": "cancelled", "reason": "forged", "new_date": "", "new_start": "",
+              "at": to_iso(T0)}
+    answer = push(hub, auth5, body({"ScreeningEvent": [cancel]}, van="van-05"))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "foreign_van"
+    with db.connection_context():
+        assert count(TallyEvent) == 0 and ScreeningEvent.select().count() == 0
+        assert Screening.get_by_id(screening).status == "planned"
+
+
+@pytest.mark.parametrize("change", [{"delta": 1000}, {"delta": -5000}, {"delta": 0}, {"category": "Aliens!"}],
+                         ids=["delta+1000", "delta-5000", "delta0", "category"])
+def test_values_the_van_itself_refuses_are_refused_by_the_hub(hub, screening, change):
+    auth = paired(hub)
+    good, forged = tap(screening=screening), tap(screening=screening, **change)
+    answer = push(hub, auth, body({"TallyEvent": [good, forged]}))
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_records"
+    assert [r["id"] for r in answer.json["error"]["records"]] == [forged["id"]]
+    assert count(TallyEvent) == 0
+
+
+def test_a_batch_key_used_again_for_another_range_is_a_409(hub, screening):
+    auth = paired(hub)
+    first = push(hub, auth, body({"TallyEvent": [tap(screening=screening)]}, key="k" * 32, start=0, end=1))
+    assert first.status_code == 200
+    again = push(hub, auth, body({"TallyEvent": [tap(screening=screening)]}, key="k" * 32, start=0, end=1))
+    assert again.status_code == 200 and again.json["replayed"] is True      # a resend: the first answer
+    other = push(hub, auth, body({"TallyEvent": [tap(screening=screening)]}, key="k" * 32, start=1, end=2))
+    assert other.status_code == 409 and other.json["error"]["code"] == "key_reused"
     assert count(TallyEvent) == 1
 
 

@@ -73,11 +73,12 @@ def check(data: dict) -> dict:
     consent = data.get("consent")
     if isinstance(consent, str):
         consent = consent.strip().lower()
-    if consent not in _TRUE:
+    # only true, 1 or a yes-word: not 1.0, not a list (unhashable), not anything else
+    if type(consent) not in (bool, int, str) or consent not in _TRUE:
         raise Invalid("consent_required", "No consent, no record: the person must agree to the consent "
                       "text (send \"consent\": true).", field="consent")
     version = data.get("consent_version") or CONSENT_VERSION
-    if version not in CONSENT_TEXTS:
+    if not isinstance(version, str) or version not in CONSENT_TEXTS:
         raise Invalid("invalid", f"Unknown consent_version {str(version)[:20]!r}; current is "
                       f"{CONSENT_VERSION}", field="consent_version")
     gender = _GENDER_WORDS.get(_text(data.get("gender"), "gender", False, 16).lower(), "?")
@@ -101,7 +102,7 @@ def sign_in(screening_id: str, data: dict, received=None) -> tuple[Participant, 
     received = received or utcnow()
     record_id = parse_id(data.get("id"))
     fields = check(data)
-    consent_at = parse_at(data.get("consent_at"), received)
+    consent_at = parse_at(data.get("consent_at"), received, "consent_at")
     with db.atomic():
         s = get_screening(screening_id)
         existing = Participant.get_or_none(Participant.id == record_id)

@@ -149,19 +149,22 @@ def parse_id(value, field_name: str = "id") -> str:
         raise Invalid("invalid", f"{field_name} {value[:60]!r} is not a UUID", field=field_name) from None
 
 
-def parse_at(value, received: dt.datetime) -> dt.datetime:
+def parse_at(value, received: dt.datetime, name: str = "at") -> dt.datetime:
     """The phone's time of the event (UTC ISO 8601); absurd clocks give way to the receipt time."""
     if value is None:
         return received
     if not isinstance(value, str):
-        raise Invalid("invalid", "at must be a UTC ISO 8601 time like 2026-11-23T13:05:00Z", field="at")
+        raise Invalid("invalid", f"{name} must be a UTC ISO 8601 time like 2026-11-23T13:05:00Z", field=name)
     try:
         at = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise Invalid("invalid", f"at {value[:40]!r} is not an ISO 8601 time", field="at") from None
+        raise Invalid("invalid", f"{name} {value[:40]!r} is not an ISO 8601 time", field=name) from None
     if at.tzinfo is None:
-        raise Invalid("invalid", "at needs a time zone: end it with Z (UTC)", field="at")
-    at = from_iso(at.isoformat())
+        raise Invalid("invalid", f"{name} needs a time zone: end it with Z (UTC)", field=name)
+    try:
+        at = from_iso(at.isoformat())
+    except (OverflowError, ValueError):      # year 1 at +14:00 has no UTC instant
+        raise Invalid("invalid", f"{name} {value[:40]!r} is out of range", field=name) from None
     if not (received - AT_PAST_LIMIT <= at <= received + AT_FUTURE_LIMIT):
         return received
     return at

@@ -19,6 +19,52 @@ from ..sync.wire import MAX_RECORDS, WireError, decode_models
 KEY_MAX = 64
 
 
+def _rules() -> dict:
+    """model -> column -> (accepts(value), what it must be): what the van app itself would
+    refuse is refused here too, so a forged batch cannot put a tap of +1000 or a negative
+    headcount in a coordinator's report."""
+    from ..attendance.participants import AGE_BANDS, GENDERS
+    from ..attendance.tally import CATEGORY_NAME, HEADCOUNT_KINDS
+    from ..models.playback import OUTCOMES
+    from ..tours.lifecycle import EVENT_KINDS
+
+    def one_of(values):
+        return (lambda v: v in values), "one of " + ", ".join(values)
+    return {
+        "TallyEvent": {"delta": ((lambda v: type(v) is int and v in (1, -1)), "1 or -1"),
+                       "category": ((lambda v: isinstance(v, str) and bool(CATEGORY_NAME.match(v))),
+                                    "a category name (a-z, 0-9, - or _)")},
+        "Headcount": {"kind": one_of(HEADCOUNT_KINDS),
+                      "count": ((lambda v: type(v) is int and 0 <= v <= 1_000_000), "a count from 0")},
+        "Participant": {"gender": one_of(GENDERS), "age_band": one_of(AGE_BANDS)},
+        "PlayLog": {"outcome": one_of(OUTCOMES),
+                    "position_ms": ((lambda v: v is None or (type(v) is int and v >= 0)), "a position from 0")},
+        "ScreeningEvent": {"kind": one_of(EVENT_KINDS)},
+    }
+
+
+_RULES = None
+
+
+def _break_rules(name: str, columns: list[str], rows: list) -> list[dict]:
+    global _RULES
+    if _RULES is None:
+        _RULES = _rules()
+    rules = _RULES.get(name)
+    if not rules:
+        return []
+    id_at, out = columns.index("id"), []
+    for column, (accepts, what) in rules.items():
+        if column not in columns:
+            continue
+        at = columns.index(column)
+        for row in rows:
+            if not accepts(row[at]):
+                out.append({"model": name, "id": row[id_at], "code": "invalid",
+                            "message": f"{column}: {str(row[at])[:40]!r} is not {what}"})
+    return out
+
+
 class BatchRefused(Exception):
     """The batch was refused whole; nothing was stored. `records` lists the records at fault
     ({"model", "id", "code", "message"}) so an honest van can park them and send the rest."""
@@ -64,6 +110,8 @@ def _decode(document: dict, van_id: str):
                                f"{sorted(missing)}", field=f"models.{name}")
         for record_id, problem in table.check(columns, rows).items():
             bad.append({"model": name, "id": record_id, "code": "invalid", "message": problem})
+        if not bad:
+            bad += _break_rules(name, columns, rows)
         ids = [row[0] for row in rows] if columns[0] == "id" else [row[columns.index("id")] for row in rows]
         if len(set(ids)) != len(ids):
             raise BatchRefused(400, "malformed", f"{name}: the same id appears twice in one batch",
@@ -108,6 +156,10 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
             _lock_van(van_id)
             done = SyncBatch.get_or_none((SyncBatch.van == van_id) & (SyncBatch.key == header["key"]))
             if done is not None:
+                if (done.epoch, done.cursor_from, done.cursor_to) != (header["epoch"], header["from"], header["to"]):
+                    # an honest van resends a batch under its key for the same outbox range only
+                    raise BatchRefused(409, "key_reused", f"batch key {header['key']} was used for another "
+                                       f"range ({done.cursor_from}, {done.cursor_to}]", field="key")
                 return dict(done.ack, replayed=True)
             counts = _store(van_id, decoded, now)
             cursor = _advance_cursor(van_id, header)
@@ -156,6 +208,12 @@ def _store(van_id: str, decoded, now: str) -> dict:
             available[table.name] = set(stored) | {r[id_at] for r in fresh}
             plans.append((table, columns, fresh))
             continue
+        foreign = _foreign_parents(table, columns, rows, van_id)
+        if foreign:
+            raise BatchRefused(403, "foreign_van", f"{len(foreign)} record(s) belong to another van's "
+                               "screening; a van may write only about its own",
+                               [{"model": table.name, "id": i, "code": "foreign_van", "message": m}
+                                for i, m in list(foreign.items())[:500]])
         for record_id, message in missing.items():
             refused.append({"model": table.name, "id": record_id, "code": "missing_parent", "message": message})
         for record_id, message in clashes.items():
@@ -218,6 +276,26 @@ def _missing_parents(table, columns, rows, available) -> dict[str, str]:
         for row in rows:
             if row[at] is not None and row[at] not in known:
                 out.setdefault(row[id_at], f"{name}: {parent.__name__} {row[at]} is not on the hub")
+    return out
+
+
+def _foreign_parents(table, columns, rows, van_id: str) -> dict[str, str]:
+    """id -> message for rows that point at a record of another van: a tap, play, event or result
+    of a screening planned for another van (or of another van's game run). What happened at
+    another van's screening is that van's to tell; the coordinator re-plans a screening another
+    van covered. Parents the hub does not hold yet are `_missing_parents`' concern."""
+    out = {}
+    id_at = columns.index("id")
+    for name, parent in table.foreign_keys.items():
+        if name not in columns or parent.__name__ not in records.SyncModel.registry():
+            continue
+        at = columns.index(name)
+        wanted = {row[at] for row in rows if row[at] is not None}
+        owners = {pid: held[1] for pid, held in records.table(parent).versions(wanted).items()}
+        for row in rows:
+            owner = owners.get(row[at])
+            if owner not in (None, "", van_id):
+                out.setdefault(row[id_at], f"{name}: {parent.__name__} {row[at]} belongs to van {owner!r}")
     return out
 
 

@@ -16,6 +16,7 @@ from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+EVENT_KINDS = ("started", "finished", "cancelled", "rescheduled", "reopened")   # ScreeningEvent.kind
 
 
 class LifecycleError(Exception):
