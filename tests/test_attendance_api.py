@@ -91,6 +91,9 @@ def test_same_id_with_other_content_is_a_conflict(crew, screening):
     ({"category": "men", "delta": 1, "at": "yesterday"}, 400, "at"),
     ({"category": "men", "delta": 1, "at": "2026-11-23T10:00:00"}, 400, "at"),
     ({"category": "men", "delta": 1, "device": "x" * 65}, 400, "device"),
+    # valid ISO 8601, but with no UTC instant (found by review: was a 500)
+    ({"category": "men", "delta": 1, "at": "0001-01-01T00:00:00+14:00"}, 400, "at"),
+    ({"category": "men", "delta": 1, "at": "9999-12-31T23:59:59-14:00"}, 400, "at"),
     ({"category": "men", "delta": -1}, 409, "delta"),
 ])
 def test_bad_taps_are_refused_and_write_nothing(crew, screening, body, status, field):
@@ -214,6 +217,10 @@ def test_participant_with_consent_is_stored(crew, screening):
     ({"name": "  "}, "name"), ({"gender": "robot"}, "gender"), ({"gender": None}, "gender"),
     ({"age_band": "teen"}, "age_band"), ({"phone": "12345"}, "phone"), ({"phone": "+1 415 555 0100"}, "phone"),
     ({"consent_version": "1999"}, "consent_version"),
+    # values that cannot be looked up (were a 500), and 1.0 is not a yes
+    ({"consent": [True]}, "consent"), ({"consent": {}}, "consent"), ({"consent": 1.0}, "consent"),
+    ({"consent_version": ["x"]}, "consent_version"), ({"consent_version": {"a": 1}}, "consent_version"),
+    ({"consent_at": "9999-12-31T23:59:59-14:00"}, "consent_at"),
 ])
 def test_participant_refused_without_consent_or_with_bad_fields(crew, screening, change, field):
     body = {k: v for k, v in {**PERSON, **change}.items() if v is not None}
@@ -247,6 +254,9 @@ def test_bearer_token_can_tap(client, screening):
     r = anonymous.post(url(screening), json={"category": "boys", "delta": 1},
                        headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201 and r.json["counts"]["boys"] == 1
+    r = anonymous.post(url(screening), json={"category": "boys", "delta": 1},
+                       headers={"Authorization": f"bearer {token}"})       # the scheme is case-insensitive
+    assert r.status_code == 201 and r.json["counts"]["boys"] == 2
 
 
 def test_summary_endpoint_gives_report_and_verifiable_qr(crew, screening):

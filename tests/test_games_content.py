@@ -76,6 +76,9 @@ BAD_CASES = [
      "questions[0].choices[0].id", "quote it"),
     ("poll with answer", QUIZ.replace("kind: quiz", "kind: poll"), 11, "questions[0].answer", "no right answer"),
     ("broken YAML", QUIZ.replace("timer: 20", "timer: [20"), 0, "", "not valid YAML"),
+    # a tag YAML cannot build (was an uncaught ValueError: no file, line or field)
+    ("bad int tag", QUIZ.replace('en: "Tiny quiz"', 'en: !!int "abc"'), 3, "title.en", "non-empty text"),
+    ("bad timer tag", QUIZ.replace("timer: 20", 'timer: !!int "x"'), 4, "timer", "whole number"),
 ]
 
 
@@ -104,8 +107,11 @@ def test_the_valid_tiny_quiz_is_accepted(app, media_dir):
 
 
 def test_duplicate_game_id_across_files_is_refused(app, media_dir):
-    write(media_dir, "again.yaml", QUIZ.replace("id: tiny-quiz", "id: bell-quiz"))
+    write(media_dir, "again.yaml", "# a copy\n# of the quiz\n\n" + QUIZ.replace("id: tiny-quiz", "id: bell-quiz"))
     result = read_games(media_dir)
+    flagged = [p for p in result.problems if p.field == "id"]
+    text = (media_dir / flagged[0].file).read_text(encoding="utf-8").splitlines()
+    assert text[flagged[0].line - 1].startswith("id:")                       # the `id:` line, not line 1
     assert [p for p in result.problems if p.field == "id" and "bell-quiz" in p.message
             and {p.file, p.message.rsplit(" ", 1)[-1]} == {"games/again.yaml", "games/bell-quiz.yaml"}]
 

@@ -1,6 +1,7 @@
 """Game content: read media/games/*.yaml, validate every file, and store the games as Game
 rows in one transaction (all or nothing). Also the lookups the engine and screens use."""
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def read_games(media_dir) -> LoadResult:
             result.problems.extend(problems)
             continue
         if game["id"] in seen:
-            result.problems.append(Problem(rel, 1, "id", f"{game['id']!r} is already the id of {seen[game['id']]}"))
+            line = next((n for n, text_line in enumerate(text.splitlines(), 1)
+                         if re.match(r"id\s*:", text_line)), 1)       # the top-level `id:` line
+            result.problems.append(Problem(rel, line, "id", f"{game['id']!r} is already the id of {seen[game['id']]}"))
             continue
         seen[game["id"]] = rel
         result.games.append(game)

@@ -46,6 +46,16 @@ class Problem:
         return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
 
 
+class _Bad:
+    """A value YAML could not build: no type check accepts it."""
+
+    def __repr__(self):
+        return "a value YAML cannot read"
+
+
+BAD = _Bad()
+
+
 class _Checker:
     def __init__(self, file: str):
         self.file = file
@@ -58,7 +68,12 @@ class _Checker:
         self.problems.append(Problem(self.file, line, field, message))
 
     def value(self, node):
-        return self._loader.construct_object(node, deep=True)
+        """The node's value, or BAD when YAML cannot build it (`!!int "abc"`, a bad date): the
+        callers' type checks then report it under its field name and line."""
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+            return BAD
 
     def mapping(self, node, field, allowed) -> dict | None:
         """key -> (key node, value node) of a mapping node, flagging unknown and repeated keys."""

@@ -149,7 +149,7 @@ def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = Non
 
 def authenticate(header: str) -> Van:
     """`Authorization: Bearer <van_id>.<secret hex>` -> the van, or AuthError."""
-    if not header or not header.startswith("Bearer "):
+    if not header or header[:7].lower() != "bearer ":      # the scheme is case-insensitive (RFC 9110)
         raise AuthError("unauthorized", "send 'Authorization: Bearer <van id>.<secret>' (pair the van first)")
     van_id, _, secret = header[7:].strip().rpartition(".")
     try:

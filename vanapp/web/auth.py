@@ -43,7 +43,7 @@ def guard_api_blueprint(blueprint):
     @blueprint.before_request
     def _guard():
         header = request.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
+        if header[:7].lower() == "bearer ":     # the scheme is case-insensitive (RFC 9110)
             token = security.verify_token(header[7:].strip())
             if token is None:
                 raise ApiError(401, "unauthorized", "Unknown or revoked token.")
