@@ -136,3 +136,19 @@ def test_with_nothing_planned_there_is_nothing_to_check(app, cli):
     result = cli("preflight")
     assert result.exit_code == 0 and "nothing to check" in result.stdout
     assert cli("preflight", "--days", "0").exit_code == 2  # refused by the option itself
+
+
+def test_a_catalogue_broken_after_the_scan_stops_the_van(van, cli):
+    """catalog.yaml edited after the scan and broken now: pre-flight says so (the next scan would
+    refuse it), naming the file and line, and the van is not ready."""
+    media = van(["ring-the-bell"])
+    tonight = make_screening(date=day(0), items=(("psa", "ring-the-bell"),))
+    assert preflight(cli)[0] == 0
+    path = media / "catalog.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "  - {id: broken, file: x.mp4\n", encoding="utf-8")
+    code, report = preflight(cli)
+    assert code == 1 and report["ready"] is False
+    [problem] = report["problems"]
+    assert problem["problem"] == "catalog_broken" and problem["screenings"] == [tonight.id]
+    assert "catalog.yaml:" in problem["detail"]
+    assert "catalog" in cli("preflight").stdout

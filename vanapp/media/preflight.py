@@ -13,6 +13,7 @@ from pathlib import Path
 from ..ids import utcnow
 from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
+from .catalog import CATALOG_NAME, read_catalog
 from .files import read_state
 from .probe import Prober, ProbeUnavailable
 from .scan import not_as_catalogued
@@ -25,7 +26,7 @@ class Problem:
     ref: str                # how programmes name it: psa:ring-the-bell, game:bell-quiz
     kind: str               # media | game | system
     problem: str            # unknown | removed | missing | unreadable | not_scanned | changed | damaged
-    #                         | unplayable | no_file | no_libvlc
+    #                         | unplayable | no_file | no_libvlc | catalog_broken
     message: str            # plain English, for the CLI
     title_hi: str = ""
     title_en: str = ""
@@ -224,6 +225,18 @@ def run_preflight(media_dir, vlc_args: str = "", tz: str = "Asia/Kolkata", days:
         p = Problem("libvlc", "system", "no_libvlc", no_vlc, detail=no_vlc,
                     screenings=[c.id for c in checks])
         found[("system", "libvlc", "no_libvlc")] = p
+        for check in checks:
+            check.problems.append(p)
+    catalog = read_catalog(media_dir)
+    if catalog.errors:
+        # edited since the last scan and broken now: what was checked above is the catalogue as
+        # it was scanned, and the next scan will refuse this one
+        first_error = catalog.errors[0]
+        p = Problem("media/catalog.yaml", "system", "catalog_broken",
+                    f"the media catalogue has {len(catalog.errors)} error(s), first: {first_error}; "
+                    "fix it and run `vanapp media scan`", file=CATALOG_NAME, detail=str(first_error),
+                    screenings=[c.id for c in checks])
+        found[("system", "catalog", "catalog_broken")] = p
         for check in checks:
             check.problems.append(p)
     report.problems = list(found.values())

@@ -34,15 +34,16 @@ def expand(paths) -> tuple[list, list]:
 
 def decode(name: str, data: bytes) -> tuple[str | None, Problem | None]:
     """UTF-8 text (with or without a BOM), or a problem saying how to save the file."""
+    how = (" (in a spreadsheet: 'CSV UTF-8')" if Path(name).suffix.lower() == ".csv"
+           else " (in a text editor: encoding UTF-8)")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None, Problem(name, 1, "file", "the file is UTF-16 text: save it as UTF-8 "
-                             "(in a spreadsheet: 'CSV UTF-8')")
+        return None, Problem(name, 1, "file", "the file is UTF-16 text: save it as UTF-8" + how)
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         return None, Problem(name, line, "file", "the file is not UTF-8 text (byte "
-                             f"{exc.start + 1}): save it as UTF-8 (in a spreadsheet: 'CSV UTF-8')")
+                             f"{exc.start + 1}): save it as UTF-8" + how)
 
 
 def parse_text(text: str, filename: str) -> ParsedFile:
