@@ -140,6 +140,28 @@ def test_start_over_the_api_starts_the_programme_and_finish_stops_it(crew, app, 
     assert [(p["media_id"], p["outcome"]) for p in plays] == [("long", "stopped")]
 
 
+def test_start_and_play_in_either_order_play_the_programme_once(crew, app, clips):
+    """A script that starts the screening and then plays it (or plays, then starts) must not get
+    a skipped first item and a second run: the play log has one row per item."""
+    app.config["MEDIA_DIR"] = str(clips)
+    s = programme("a", "b")
+    assert post(crew, f"/screenings/{s.id}/start").status_code == 200
+    assert post(crew, "/player/play", {"screening": s.id, "from": 0}).status_code == 200
+    wait_for(app.extensions["player"], lambda x: x["state"] == "finished", timeout=30)
+    plays = crew.get(f"/api/v1/screenings/{s.id}/plays").json["items"]
+    assert [(p["media_id"], p["outcome"]) for p in plays] == [("a", "completed"), ("b", "completed")]
+
+    t = programme("long", "a", tour="t2", start="22:00")
+    assert post(crew, f"/screenings/{s.id}/finish").status_code == 200
+    assert post(crew, "/player/play", {"screening": t.id, "from": 0}).status_code == 200
+    wait_for(app.extensions["player"], lambda x: x["state"] == "playing")
+    started = post(crew, f"/screenings/{t.id}/start")
+    assert started.status_code == 200 and started.json["player"]["index"] == 0
+    assert post(crew, "/player/stop").status_code == 200
+    plays = crew.get(f"/api/v1/screenings/{t.id}/plays").json["items"]
+    assert [(p["media_id"], p["outcome"]) for p in plays] == [("long", "stopped")]
+
+
 def test_lifecycle_api_refusals(crew):
     planned = make_screening(date=day(1), start="18:00", village_en="Rampur")
     make_screening(date=day(1), start="21:00", village_en="Sikandarpur", village="सिकंदरपुर")

@@ -27,6 +27,9 @@ ACTIVE = ("opening", "playing", "paused", "game")
 WRITE_TRIES = 3
 
 
+REPEAT_WINDOW_MS = 3000
+
+
 def _wall() -> float:
     return time.monotonic() * 1000
 
@@ -241,6 +244,13 @@ class PlayerService:
             raise PlayError(409, "bad_state", f"Cannot {what} while the player is {self.state}.")
 
     def _do_play(self, programme: Programme, from_index: int):
+        cur = self.cur
+        if (cur is not None and self.prog is not None and self.prog.screening == programme.screening
+                and self.index == from_index and self.state in ("opening", "playing")
+                and _wall() - cur.started_wall < REPEAT_WINDOW_MS):
+            # the item on screen asked for again as it begins (a double press; Start screening,
+            # which plays, then Play): keep it rather than log a skip and start it over
+            return
         if self.cur is not None:
             same = self.prog is not None and self.prog.screening == programme.screening
             self._finish("skipped" if same else "stopped")

@@ -130,7 +130,11 @@ def screening_start(screening_id):
     except lifecycle.LifecycleError as exc:
         raise _api_error(exc) from None
     extra = {}
-    if play:
+    on_screen = _player().snapshot() if play else {}
+    if play and on_screen.get("screening") == screening_id and on_screen.get("state") in (
+            "opening", "playing", "paused", "game"):
+        extra["player"] = on_screen             # already playing it: starting does not start it over
+    elif play:
         try:
             extra["player"] = _player().play(screening_id, 0)
         except PlayError as exc:
