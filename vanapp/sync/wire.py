@@ -216,8 +216,10 @@ def decode_models(entries, max_records: int = MAX_RECORDS) -> list[tuple[str, li
         if name in seen:
             raise WireError(f"model {name} appears twice", where=where)
         seen.add(name)
+        if n < 0:
+            raise WireError(f"model {name}: n must be 0 or more", where=where)
         total += n
-        if n < 0 or total > max_records:
+        if total > max_records:
             raise WireError(f"a batch holds at most {max_records} records", 413, where=where)
         decoded = {}
         for column, spec in entry["columns"].items():
