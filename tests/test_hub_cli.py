@@ -186,6 +186,9 @@ def test_import_bundle_stores_a_vans_records_once(hub_env, tmp_path):
     data = json.loads(hub(hub_env, "report", "--json").stdout)
     # 24 taps, every 37th a correction: none here, so 24 people in four categories
     assert data["people"]["total"] == 24 and data["screenings"]["held"] == 1
+    # the hub never loaded the games: the quiz travelled with its run, so its results count
+    assert {q["question"]: (q["answers"], q["correct"]) for q in data["quiz"]} == \
+        {f"q{n}": (n + 3, n + 3) for n in range(5)}
     again = hub(hub_env, "import-bundle", stick, "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["stored"] == 0
     assert json.loads(hub(hub_env, "report", "--json").stdout)["people"]["total"] == 24

@@ -291,3 +291,41 @@ def test_a_broken_database_gives_a_page_in_the_hubs_frame_not_a_traceback(fresh_
     assert "Traceback" not in html and TallyEvent._meta.table_name not in html
     api = coordinator.get("/", headers={"Accept": "application/json"})
     assert api.status_code == 500 and api.get_json()["error"]["code"] == "internal"
+
+
+def test_a_qr_night_the_hub_has_no_plan_for_counts_once(hub_db):
+    """The tour was imported on the van alone and the van never synced: the night's QR summary
+    still counts, under the date, village and van it carries — and not under a district filter."""
+    from vanapp.ids import new_id
+    from vanapp.models import SummaryReport
+    before, before_van5 = _report(), _report(van="van-05")
+    unplanned = new_id()
+    SummaryReport.create(van="van-05", screening=unplanned, date="2027-01-25", village="Bakshi Ka Talab",
+                         counts={"men": 3, "women": 5}, total=8, participants=1, pledges={"pledge": 5})
+    after = _report()
+    assert after["screenings"]["held"] == before["screenings"]["held"] + 1
+    assert after["screenings"]["held_from_qr_summary"] == before["screenings"]["held_from_qr_summary"] + 1
+    assert after["people"]["total"] == before["people"]["total"] + 8
+    assert after["pledges"]["total"] == before["pledges"]["total"] + 5
+    assert after["villages_reached"] == before["villages_reached"] + 1
+    assert after["districts_reached"] == before["districts_reached"]
+    assert _report(van="van-05")["people"]["total"] == before_van5["people"]["total"] + 8
+    district = before["by_district"][0]["name"]
+    assert _report(district=district)["people"]["total"] == \
+        {d["name"]: d for d in before["by_district"]}[district]["people"]
+    assert [(f.id, n) for f, n in reports.trace(Filters(), "people") if f.id == unplanned] == [(unplanned, 8)]
+
+
+def test_an_unplanned_qr_night_has_its_page_and_the_dashboard_shows_it(hub_app):
+    from vanapp.ids import new_id
+    from vanapp.models import SummaryReport, db
+    unplanned = new_id()
+    with hub_app.app_context(), db.connection_context():
+        SummaryReport.create(van="van-05", screening=unplanned, date="2027-01-25", village="Bakshi Ka Talab",
+                             counts={"men": 3, "women": 5}, total=8, participants=1, pledges={"pledge": 5})
+    client = hub_app.test_client()
+    login(client)
+    page = client.get(f"/screenings/{unplanned}")
+    assert page.status_code == 200 and "Bakshi Ka Talab" in page.get_data(as_text=True)
+    dashboard = client.get("/lang/en", follow_redirects=True)
+    assert dashboard.status_code == 200 and "not in the hub" in dashboard.get_data(as_text=True)

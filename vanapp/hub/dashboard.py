@@ -134,9 +134,11 @@ def _charts(data, texts, filters) -> list:
     out = [charts.bars(_("People reached by gender and age"), [str(METRICS[n]) for n in names],
                        [people[n] for n in names], _("Nothing counted yet"),
                        links=[trace(n) for n in names])]
-    out.append(charts.bars(_("People reached by district"), [d["name"] for d in data["by_district"]],
+    out.append(charts.bars(_("People reached by district"),
+                           [d["name"] or _("not in the hub's plan (QR summary)") for d in data["by_district"]],
                            [d["people"] for d in data["by_district"]], _("Nothing counted yet"),
-                           horizontal=True, links=[trace("people", district=d["name"]) for d in data["by_district"]]))
+                           horizontal=True, links=[trace("people", district=d["name"]) if d["name"]
+                                                   else trace("people") for d in data["by_district"]]))
     out.append(charts.bars(_("Screenings held by van"), [d["name"] for d in data["by_van"]],
                            [d["held"] for d in data["by_van"]], _("No screening held yet"),
                            links=[trace("held", van=d["name"]) for d in data["by_van"]]))

@@ -15,6 +15,7 @@ from ..ids import from_iso
 
 from ..models import (Game, GameResult, GameRun, Headcount, Participant, Screening,
                       ScreeningEvent, TallyEvent, Tour, Village)
+from ..models.sync import SummaryReport
 from . import qr_source
 
 GENDER_AGE = ("men", "women", "boys", "girls")      # the tally's gender x age categories
@@ -129,6 +130,7 @@ def screening_facts(filters) -> list[Facts]:
             campaign=s.tour.campaign_id or "", village_id=s.village.id, village=s.village.name,
             village_en=s.village.name_en, block=s.village.block, district=s.village.district,
             planned_status=s.status, status=s.status, status_reason=s.status_reason)
+    _unplanned_qr_nights(facts, filters)
     if not facts:
         return []
     ids = _ids(filters)
@@ -142,6 +144,23 @@ def screening_facts(filters) -> list[Facts]:
         _decide_held(f)
     rows = [f for f in facts.values() if filters.date_ok(f.date)]
     return sorted(rows, key=lambda f: (f.date, f.start, f.id))
+
+
+def _unplanned_qr_nights(facts, filters) -> None:
+    """Nights the hub knows only from their QR summary and has no plan for (the tour was imported
+    on the van alone, and the van has not synced): counted as the summary tells them — date,
+    village, van — with no block or district (so a district or campaign filter leaves them out)."""
+    if filters.district or filters.campaign:
+        return
+    query = (SummaryReport.select().where(SummaryReport.screening.not_in(Screening.select(Screening.id)))
+             .order_by(SummaryReport.updated_at, SummaryReport.id))
+    if filters.van:
+        query = query.where(SummaryReport.van == filters.van)
+    for row in query:
+        facts[row.screening] = Facts(
+            id=row.screening, date=row.date, start="", van=row.van, tour="", campaign="",
+            village_id=f"qr:{row.van}:{row.village}", village=row.village, village_en=row.village,
+            block="", district="", planned_status="planned", status="planned")
 
 
 def _events(facts, ids):

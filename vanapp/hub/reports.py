@@ -98,7 +98,7 @@ def report(filters: Filters, rows: list[Facts] | None = None, vans: bool = True)
             "held_from_qr_summary": sum(1 for f in held if f.source == QR),
         },
         "villages_reached": len({f.village_id for f in held}),
-        "districts_reached": len({f.district for f in held}),
+        "districts_reached": len({f.district for f in held if f.district}),   # "": a QR-only night with no plan
         "people": people,
         "participants": {"total": sum(f.participant_total for f in held),
                          "from_qr_summary": sum(f.qr_participants for f in held if not f.participants),

@@ -10,6 +10,10 @@ from .wire import FORMAT, MAX_BODY, MAX_RECORDS, encode_models, pack
 
 BATCH_ROWS = 2000            # outbox rows per batch
 PLAN_ROOT = "Screening"      # a screening travels with its programme
+# References by id that are not foreign keys: a game run names its game, a play its media item
+# (or game). The plan record travels along as a foreign key's would, so a hub that never loaded
+# the games still knows a run's kind (quiz, pledge...) and counts its results.
+SOFT_REFS = {"GameRun": {"game_id": ("Game",)}, "PlayLog": {"media_id": ("MediaItem", "Game")}}
 
 
 @dataclass
@@ -87,6 +91,11 @@ def _build(rows, start, van_id, epoch, key, parked, sent_plan) -> Batch:
             if parent.__name__ in hub_tables:
                 at = table.columns.index(fk)
                 plan_need.setdefault(parent.__name__, set()).update(v for v in values[at] if v)
+        for column, parents in SOFT_REFS.get(name, {}).items():
+            at = table.columns.index(column)
+            for parent in parents:
+                if parent in hub_tables:
+                    plan_need.setdefault(parent, set()).update(v for v in values[at] if v)
         batch.records += len(keep)
         tables.append((name, table.columns, table.time_columns, values))
     plan_tables = _plan_closure(plan_need, hub_tables, sent_plan, batch)
