@@ -65,3 +65,11 @@ def test_api_needs_token_or_session(client, app):
     token = security.create_token("script")
     r = client.get("/api/v1/screenings", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and r.json == {"items": [], "next": None}
+
+
+def test_a_wrong_method_is_a_friendly_page_in_the_chosen_language(crew):
+    crew.get("/lang/hi")
+    page = crew.post("/", data={"csrf_token": crew.csrf})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 405 and "Method Not Allowed" not in text
+    assert "इस पेज को ऐसे इस्तेमाल नहीं किया जा सकता" in text

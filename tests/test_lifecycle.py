@@ -173,6 +173,9 @@ def test_lifecycle_api_refusals(crew):
     assert other.status_code == 400 and other.json["error"]["field"] == "text"
     overlap = post(crew, f"/screenings/{planned.id}/reschedule", {"date": day(1), "start": "20:00"})
     assert overlap.status_code == 409 and overlap.json["error"]["code"] == "overlap"
+    for absurd in ("9999-12-31", "0001-01-01"):                  # was a 500 (date overflow)
+        refused = post(crew, f"/screenings/{planned.id}/reschedule", {"date": absurd, "start": "18:00"})
+        assert refused.status_code == 400 and refused.json["error"]["field"] == "date"
     missing = post(crew, f"/screenings/{planned.id}/reschedule", {"date": day(2)})
     assert missing.status_code == 400 and missing.json["error"]["field"] == "start"
     assert post(crew, "/screenings/nope/start").status_code == 404

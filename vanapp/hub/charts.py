@@ -73,10 +73,16 @@ def bars(title: str, labels: list[str], values: list[float], no_data: str,
                    range=(0, 100) if percent else ((0, ticks[-1]) if ticks else None))
     if ticks:
         chart.y_labels = ticks
-    chart.x_labels = [str(x) for x in labels]
+    # pygal leaves long labels whole beside a horizontal bar, and the plot shrinks to nothing:
+    # cut them here (the table under the chart, and the screenings behind a bar, say it whole)
+    chart.x_labels = [_short(str(x), 30) if horizontal else str(x) for x in labels]
     if any(values):
         chart.add(title, _linked(values, links))
     return _render(chart)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def grouped(title: str, labels: list[str], series: list[tuple[str, list[float]]], no_data: str,

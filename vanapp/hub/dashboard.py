@@ -143,8 +143,11 @@ def _charts(data, texts, filters) -> list:
                            [d["held"] for d in data["by_van"]], _("No screening held yet"),
                            links=[trace("held", van=d["name"]) for d in data["by_van"]]))
     if data["quiz"]:
+        one_game = len({q["game"] for q in data["quiz"]}) == 1
         out.append(charts.bars(_("Quiz: share of right answers"),
-                               [question_label(texts, q["game"], q["question"]) for q in data["quiz"]],
+                               [_pick(texts.get(q["game"], {}).get("questions", {}).get(q["question"]), q["question"])
+                                if one_game else question_label(texts, q["game"], q["question"])
+                                for q in data["quiz"]],
                                [q["correct_share"] * 100 for q in data["quiz"]], _("No quiz played yet"),
                                percent=True, horizontal=True,
                                links=[trace(f"quiz:{q['game']}:{q['question']}") for q in data["quiz"]]))

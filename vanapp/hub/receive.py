@@ -165,8 +165,10 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
             cursor = _advance_cursor(van_id, header)
             _follow_screening_events(decoded, timezone)
             changed = counts["stored"] + counts["updated"]
-            Van.update(last_push_at=now, last_sync_at=now, last_seen_at=now,
-                       records_received=Van.records_received + changed).where(Van.id == van_id).execute()
+            # a USB bundle brings records, but the van did not reach the hub: no sync, no contact
+            contact = {"last_sync_at": now, "last_seen_at": now} if source == "push" else {}
+            Van.update(last_push_at=now, records_received=Van.records_received + changed,
+                       **contact).where(Van.id == van_id).execute()
             ack = {"key": header["key"], "epoch": header["epoch"], "from": header["from"],
                    "to": header["to"], "cursor": cursor, "received_at": now, **counts}
             SyncBatch.create(van=van_id, key=header["key"], epoch=header["epoch"], cursor_from=header["from"],

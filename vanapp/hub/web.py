@@ -36,7 +36,9 @@ def _error_pages(app):
     messages = {
         401: _l("Please log in."),
         403: _l("This page is not for this device."),
+        400: _l("The request was not understood. Go back and try again."),
         404: _l("There is no such page."),
+        405: _l("This page cannot be used that way. Go back and use its buttons."),
         413: _l("That file is too large."),
         429: _l("Too many tries. Wait a minute and try again."),
     }
@@ -55,7 +57,7 @@ def _error_pages(app):
             return json_error(exc.code, code, exc.description or exc.name)
         text = messages.get(exc.code)
         return render_template("hub/error.html", status=exc.code,
-                               message=str(text) if text else exc.name), exc.code
+                               message=str(text or _l("That did not work. Go back and try again."))), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

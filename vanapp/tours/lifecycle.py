@@ -128,6 +128,9 @@ def reschedule(screening_id: str, date: str, start_time: str, tz: str,
     except ValueError:
         raise LifecycleError(400, "bad_request", f"{date} is not a date in the calendar.",
                              field="date") from None
+    if not 2000 <= day.year <= 2100:
+        raise LifecycleError(400, "bad_request", f"{date} is out of range: a screening date is "
+                             "between 2000 and 2100.", field="date")
     if not TIME.match(start_time):
         raise LifecycleError(400, "bad_request", "start must be a time like 18:30.", field="start")
     hour, minute = map(int, start_time.split(":"))

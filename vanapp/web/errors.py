@@ -54,12 +54,14 @@ def init_app(app):
         messages = {
             401: _("Please log in."),
             403: _("This page is not for this device."),
+            400: _("The request was not understood. Go back and try again."),
             404: _("There is no such page."),
+            405: _("This page cannot be used that way. Go back and use its buttons."),
             413: _("That file is too large."),
             429: _("Too many tries. Wait a minute and try again."),
         }
         return render_template("error.html", status=exc.code,
-                               message=messages.get(exc.code, exc.name)), exc.code
+                               message=messages.get(exc.code, _("That did not work. Go back and try again."))), exc.code
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
