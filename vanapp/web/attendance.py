@@ -63,6 +63,9 @@ def tally_page(screening_id):
             "online": str(_l("Connected")), "login": str(_l("Logged out: log in again to send the taps.")),
             "refused": str(_l("Not counted:")), "csrf": str(_l("Reload the page to send the taps.")),
             "headcountSaved": str(_l("Headcount saved")), "headcountBad": str(_l("Type a number first.")),
+            # the crew's words for what the API refuses (its own message is English, for scripts)
+            "errors": {"negative_count": str(_l("That count is already 0: nothing to take away.")),
+                       "screening_cancelled": str(_l("This screening was cancelled: no counts can be added."))},
         },
     }
     return render_template("attendance/tally.html", screening=s, state=state, names=names, config=config)

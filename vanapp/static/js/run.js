@@ -49,7 +49,10 @@
   }
 
   function failed(error) {
-    var message = (error && error.error && error.error.message) || String(error);
+    // the crew's own words for what the API refused (its message is English, for scripts)
+    var e = (error && error.error) || {};
+    var message = (S.errors && S.errors[e.code]) || (e.code === "bad_request" && S.fields && S.fields[e.field])
+                  || e.message || String(error);
     var el = $("form-error");
     if (el) { el.textContent = S.failed + " " + message; el.hidden = false; }
   }

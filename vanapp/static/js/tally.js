@@ -277,7 +277,8 @@
       } else if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) {
         // Refused for good (e.g. the count is already 0): retrying would be refused again.
         dequeue(item.id);
-        setStatus(S.refused + ' ' + (r.data && r.data.error ? r.data.error.message : String(r.status)), 'refused');
+        var refusal = (r.data && r.data.error) || {};
+        setStatus(S.refused + ' ' + ((S.errors && S.errors[refusal.code]) || refusal.message || String(r.status)), 'refused');
         poll();
         pump();
       } else {
