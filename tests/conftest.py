@@ -127,3 +127,10 @@ def chromium():
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def need_zbarimg() -> None:
+    """The QR tests read codes with a real reader: without it they fail, never skip."""
+    import shutil
+    if shutil.which("zbarimg") is None:
+        pytest.fail("zbarimg is missing: `make test` installs Debian's zbar-tools package")

@@ -3,7 +3,6 @@
 summary QR read off the page's PNG by zbar and verified by a real hub."""
 import io
 import json
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import uuid
 import pytest
 import requests
 
+from .conftest import need_zbarimg
 from .support.server import ROOT
 from .support.syncenv import Hub, vanapp
 from .test_attendance_crash import assert_durable, bearer_session, crew_session, seed_screening, stored_taps
@@ -148,8 +148,8 @@ def test_attendance_api_on_vanapp_serve_with_a_bearer_token(server_factory):
     assert night["counts"] == {**ZERO, "women": 1, "men": 1} and night["participants"] == 1
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed (make test installs it)")
 def test_summary_png_of_the_page_is_read_by_zbarimg_and_verified_by_the_hub(server_factory, tmp_path):
+    need_zbarimg()
     from PIL import Image
     from pyzbar import pyzbar
     from vanapp.attendance import summary

@@ -2,7 +2,6 @@
 import datetime as dt
 import random
 import subprocess
-import shutil
 
 import pytest
 
@@ -11,6 +10,7 @@ from vanapp.attendance import report, summary, tally
 from vanapp.ids import utcnow
 from vanapp.models import Game, GameResult, GameRun, PlayLog, Setting, db
 
+from .conftest import need_zbarimg
 from .support.factories import make_screening
 
 NIGHT = {"screening": "01a2087d-ec80-7f74-96c9-c70f5b1afe70", "date": "2026-12-03", "village": "Rampur",
@@ -153,8 +153,8 @@ def test_busy_night_fits_one_qr_code_and_zbar_reads_it(app, capsys):
     assert night["pledges"] == {"pledge": 109}
 
 
-@pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed (make test installs it)")
 def test_zbarimg_reads_the_summary_png(app, tmp_path):
+    need_zbarimg()
     Setting.put("van_id", "van-03")
     s = busy_night()
     text = report.summary_qr_text(report.screening_report(s.id))

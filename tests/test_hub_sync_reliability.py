@@ -14,8 +14,9 @@ import requests
 
 from vanapp.ids import to_iso
 
-from .conftest import PIN, csrf_from
+from .conftest import PIN
 from .support.faultproxy import FaultProxy
+from .test_attendance_crash import crew_session
 from .support.syncenv import Hub, Van, hub_state, make_night, sync_at_once, van_state, van_template, vanapp
 
 pytestmark = pytest.mark.slow
@@ -59,16 +60,6 @@ def assert_hub_holds_exactly(hub: Hub, van: Van) -> int:
 def assert_ok(result: dict):
     assert result["ok"] is True and result["exit"] == 0, result
     assert result["error_code"] == "" and result["waiting"] == 0 and result["parked_total"] == 0, result
-
-
-def crew_session(base_url: str) -> requests.Session:
-    """A phone logged in with the crew PIN, carrying the CSRF header like tally.js does."""
-    s = requests.Session()
-    token = csrf_from(s.get(base_url + "/login", timeout=10).text)
-    r = s.post(base_url + "/login", data={"pin": PIN, "csrf_token": token}, allow_redirects=False, timeout=10)
-    assert r.status_code == 302, r.text
-    s.headers["X-CSRFToken"] = csrf_from(s.get(base_url + "/attendance/", timeout=10).text)
-    return s
 
 
 def tap_through_console(van_server, screening_id: str, n: int, offset: int = 0) -> dict:

@@ -85,6 +85,21 @@ def start_van(server_factory, interval="0"):
     return server_factory("van", env={"VANAPP_SYNC_INTERVAL": interval})
 
 
+def paired_console(server_factory):
+    """A hub, a van's `vanapp serve` and its console, paired through the Sync page's form."""
+    hub = Hub(server_factory)
+    code = hub.add_van(VAN)
+    van = start_van(server_factory)
+    crew = Console(van)
+    crew.pair(hub_url=hub.url, code=code)
+    return hub, van, crew
+
+
+def on_van_reported(hub) -> dict | None:
+    """What the van last told the hub of its outbox, as `vanapp hub report --json` shows it."""
+    return {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+
+
 def test_console_pairs_and_sync_now_moves_the_outbox_to_the_hub(server_factory):
     hub = Hub(server_factory)
     code = hub.add_van(VAN)
@@ -172,11 +187,7 @@ def test_a_second_press_while_a_sync_runs_says_so(server_factory):
 
 
 def test_unreachable_hub_says_so_in_plain_words_keeps_the_records_and_the_bundle_carries_them(server_factory, tmp_path):
-    hub = Hub(server_factory)
-    code = hub.add_van(VAN)
-    van = start_van(server_factory)
-    crew = Console(van)
-    crew.pair(hub_url=hub.url, code=code)
+    hub, van, crew = paired_console(server_factory)
     with van_db(van):
         make_night("", taps=8)
     hub.server.stop()                               # the office wifi is out of reach
@@ -211,15 +222,11 @@ def test_unreachable_hub_says_so_in_plain_words_keeps_the_records_and_the_bundle
 
 
 def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_factory):
-    hub = Hub(server_factory)
-    code = hub.add_van(VAN)
-    van = start_van(server_factory)
-    crew = Console(van)
-    crew.pair(hub_url=hub.url, code=code)
+    hub, van, crew = paired_console(server_factory)
     with van_db(van):
         night = make_night("", taps=6)
     assert crew.sync_now()["last"]["ok"]
-    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    on_van = on_van_reported(hub)
     assert (on_van["not_received"], on_van["parked"]) == (0, 0)      # the van told the hub: all sent
     with van_db(van):
         # the same tap (same id and version) changed on the laptop: the hub must refuse it (409)
@@ -238,7 +245,7 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
     assert done["parked_count"] == 2
     assert fine.id in hub.ids("tally_event", VAN)          # parked records do not block the rest
     # the coordinator sees, on the hub, that this van holds two records back
-    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    on_van = on_van_reported(hub)
     assert (on_van["not_received"], on_van["parked"]) == (0, 2)
     assert "2 record(s) set aside" in hub.cli("report").stdout
     page = crew.page()
@@ -266,7 +273,7 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
             assert http.json("GET", "/api/v1/sync/state")[0] == 200
         finally:
             http.close()
-    on_van = {v["van"]: v for v in hub.report()["vans"]}[VAN]["on_van"]
+    on_van = on_van_reported(hub)
     assert (on_van["not_received"], on_van["parked"]) == (2, 0)
 
 

@@ -25,9 +25,7 @@ log = logging.getLogger(__name__)
 
 ACTIVE = ("opening", "playing", "paused", "game")
 WRITE_TRIES = 3
-
-
-REPEAT_WINDOW_MS = 3000
+REPEAT_WINDOW_MS = 3000   # Play of the item on screen this soon after it began keeps it (see _do_play)
 
 
 def _wall() -> float:

@@ -108,14 +108,19 @@ def find_participant(code):
     return jsonify({"items": [participants.wire(p) for p in found], "next": None})
 
 
-@bp.get("/screenings/<screening_id>/summary")
-def get_summary(screening_id):
-    """The screening's report and its signed QR text (what the summary page shows)."""
+def _summary(screening_id) -> tuple[dict, str]:
+    """The screening's report and its signed QR text, or the API's refusal."""
     try:
         data = report.screening_report(screening_id)
     except tally.AttendanceError as exc:
         _refuse(exc)
-    text = report.summary_qr_text(data)
+    return data, report.summary_qr_text(data)
+
+
+@bp.get("/screenings/<screening_id>/summary")
+def get_summary(screening_id):
+    """The screening's report and its signed QR text (what the summary page shows)."""
+    data, text = _summary(screening_id)
     data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M",
                   "png": url_for("api.get_summary_png", screening_id=screening_id)}
     return jsonify(data)
@@ -124,12 +129,8 @@ def get_summary(screening_id):
 @bp.get("/screenings/<screening_id>/summary.png")
 def get_summary_png(screening_id):
     """The signed summary QR code as a PNG (the same text as "qr"."text" above)."""
-    try:
-        data = report.screening_report(screening_id)
-    except tally.AttendanceError as exc:
-        _refuse(exc)
-    return Response(summary.qr_png(report.summary_qr_text(data)), mimetype="image/png",
-                    headers={"Cache-Control": "no-store"})
+    _data, text = _summary(screening_id)
+    return Response(summary.qr_png(text), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/attendance/storage")
