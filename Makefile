@@ -10,6 +10,10 @@ PIN    ?= 1234
 # Tests run in two processes, a test file per process at a time: most of their time is spent
 # waiting (real playback, servers, a browser), so two halve the wall time on two cores.
 TEST_JOBS ?= 2
+# The suite on another day: `make test TEST_NOW="2027-08-15 19:30+05:30"` starts every Python
+# process of the run (pytest and the servers it starts) with its wall clock at that moment.
+TEST_NOW ?=
+TEST_CLOCK := $(if $(TEST_NOW),VANAPP_TEST_NOW="$(TEST_NOW)" PYTHONPATH=$(CURDIR)/tests/support/clock)
 export VANAPP_DATA_DIR ?= $(CURDIR)/instance
 export VANAPP_MEDIA_DIR ?= $(CURDIR)/media
 
@@ -29,7 +33,7 @@ run: system-run venv sample
 	$(BIN)/vanapp serve --host $(HOST) --port $(PORT)
 
 test: system-run system-test venv
-	VANAPP_DATA_DIR= $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
+	VANAPP_DATA_DIR= $(TEST_CLOCK) $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 setup: system-run system-test venv
 
@@ -57,7 +61,7 @@ sample: venv
 	$(BIN)/vanapp init --default-pin $(PIN)
 	$(BIN)/vanapp media scan
 	$(BIN)/vanapp games load
-	$(BIN)/vanapp schedule import schedules/*.yaml schedules/*.csv
+	$(BIN)/vanapp schedule import --sample schedules/*.yaml schedules/*.csv
 
 clean:
 	rm -rf $(VENV) instance test-artifacts .pytest_cache *.egg-info

@@ -54,6 +54,21 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def clock():
+    """Move this process's wall clock: `clock("2026-12-01 12:00+05:30")` (it keeps ticking)."""
+    import time_machine
+    travellers = []
+
+    def travel(moment):
+        traveller = time_machine.travel(moment, tick=True)
+        traveller.start()
+        travellers.append(traveller)
+    yield travel
+    for traveller in reversed(travellers):
+        traveller.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -22,7 +22,7 @@ def test_login_today_preflight_with_the_sample_tour(server_factory, chromium, ar
     srv = server_factory("van")
     _vanapp(srv, "media", "scan")
     _vanapp(srv, "games", "load")
-    _vanapp(srv, "schedule", "import", "schedules/barabanki-2026-12.yaml")
+    _vanapp(srv, "schedule", "import", "--sample", "schedules/barabanki-2026-12.yaml")   # as `make run`
 
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

@@ -2,6 +2,7 @@
 import json
 
 import icalendar
+import pytest
 
 from vanapp.models import Screening
 from vanapp.tours import queries
@@ -93,3 +94,27 @@ def test_a_fresh_van_reads_the_catalogue_and_games_before_importing(cli, app):
     assert "not yet checked: run `vanapp media scan`" in r.stderr
     assert MediaItem.select().count() >= 5 and Game.select().count() >= 4
     assert Screening.select().count() == 13
+
+
+@pytest.mark.parametrize("moment", ["2026-02-10 09:00+05:30", "2027-08-15 23:30+05:30",
+                                    "2031-01-01 00:10+05:30"])
+def test_sample_tours_start_tonight_on_any_day_and_load_once(cli, clock, moment):
+    """`make run` loads the samples with `--sample`: tonight's show is the tour's first, whatever
+    the date; the files keep their own dates; a second `make run` leaves the crew's tours alone."""
+    import datetime as dt
+    from pathlib import Path
+    schedules = Path(__file__).resolve().parents[1] / "schedules"
+    files = [str(p) for p in sorted(schedules.glob("*.yaml")) + sorted(schedules.glob("*.csv"))]
+    clock(moment)
+    today = dt.datetime.fromisoformat(moment).date()
+    r = cli("schedule", "import", "--sample", *files)
+    assert r.exit_code == 0, r.output
+    dates = sorted(s.date for s in Screening.select())
+    assert dates[0] == today.isoformat() and len(dates) == 18
+    assert {s.van for s in Screening.select()} == {"van-03"}      # one laptop, one van
+    # the shape of the tour is kept: the Barabanki tour's 13 nights, then Lucknow's 5
+    first_file = sorted(set(dates))
+    assert dt.date.fromisoformat(first_file[-1]) - today == dt.date(2027, 1, 22) - dt.date(2026, 11, 23)
+    again = cli("schedule", "import", "--sample", *files)
+    assert again.exit_code == 0 and "not loaded again" in again.stderr
+    assert sorted(s.date for s in Screening.select()) == dates

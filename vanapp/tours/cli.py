@@ -52,14 +52,24 @@ def _load_content_if_empty() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--check", is_flag=True, help="Check everything and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def import_command(files, check, as_json):
+@click.option("--sample", is_flag=True,
+              help="Sample tours: only on a laptop with no tours yet, and with every date moved by "
+                   "the same number of days so that the first screening is tonight (the files "
+                   "keep their own dates).")
+def import_command(files, check, as_json, sample):
     """Import tour FILES (.yaml, .yml, .csv or folders of them) in one transaction.
 
     Any error anywhere imports nothing; every error is listed as FILE:LINE: field: message.
     """
+    tz = current_app.config["TIMEZONE"]
     with db.connection_context():
+        if sample and Tour.select().exists():
+            click.echo(f"this laptop already has {Tour.select().count()} tour(s): "
+                       "the sample tours are not loaded again", err=True)
+            return
         _load_content_if_empty()
-        result = import_files(files, tz=current_app.config["TIMEZONE"], check=check)
+        result = import_files(files, tz=tz, check=check,
+                              first_day=queries.local_now(tz).date() if sample else None)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:

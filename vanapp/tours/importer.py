@@ -53,20 +53,25 @@ def village_id(district, block, name_en) -> str:
     return stable_id(VILLAGE_EPOCH, district, block, name_en)
 
 
-def import_files(paths, tz="Asia/Kolkata", check=False, now=None) -> ImportResult:
+def import_files(paths, tz="Asia/Kolkata", check=False, now=None, first_day=None) -> ImportResult:
     """Import the tour files at `paths` (folders give their .yaml/.yml/.csv files)."""
     sources, problems = expand(paths)
-    return import_sources(sources, tz=tz, check=check, now=now, problems=problems)
+    return import_sources(sources, tz=tz, check=check, now=now, problems=problems,
+                          first_day=first_day)
 
 
-def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=()):
+def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(), first_day=None):
     """Import tour files given as (filename, bytes or text) pairs, all or nothing.
 
+    `first_day` (a date) moves every screening by the same number of days so that the earliest
+    falls on it: sample and rehearsal tours keep their shape on whatever day they are loaded.
     Needs an open database connection; the hub and tests call this directly.
     """
     zone = ZoneInfo(tz)
     now = now or utcnow()
     parsed = [parse_source(name, data) for name, data in sources]
+    if first_day is not None:
+        shift_dates(parsed, first_day)
     errors = list(problems)
     for p in parsed:
         errors.extend(p.problems)
@@ -99,6 +104,27 @@ def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(
     result.warnings = _ordered(warnings, [p.name for p in parsed])
     result.ok = not errors
     return result
+
+
+def shift_dates(parsed, first_day: dt.date) -> int:
+    """Move every readable screening date in `parsed` by the days from the earliest to
+    `first_day`; return that number of days (incomplete screenings stay as they are, to be reported)."""
+    days = {}
+    for p in parsed:
+        for spec in p.screenings:
+            try:
+                if spec.complete:
+                    days[id(spec)] = dt.date.fromisoformat(spec.date)
+            except ValueError:
+                pass
+    if not days:
+        return 0
+    delta = first_day - min(days.values())
+    for p in parsed:
+        for spec in p.screenings:
+            if id(spec) in days:
+                spec.date = (days[id(spec)] + delta).isoformat()
+    return delta.days
 
 
 def _ordered(problems, names):
