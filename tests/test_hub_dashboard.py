@@ -278,17 +278,17 @@ def test_the_hindi_dashboard_is_in_hindi(coordinator):
 
 
 def test_a_broken_database_gives_a_page_in_the_hubs_frame_not_a_traceback(fresh_hub_app):
-    from vanapp.models import TallyEvent, db
+    from vanapp.models import ScreeningFact, db
     fresh_hub_app.config["PROPAGATE_EXCEPTIONS"] = False      # as under waitress, not as a test
     coordinator = fresh_hub_app.test_client()
     login(coordinator)
     with fresh_hub_app.app_context(), db.connection_context():
-        db.execute_sql(f'DROP TABLE "{TallyEvent._meta.table_name}"')
+        db.execute_sql(f'DROP TABLE "{ScreeningFact._meta.table_name}"')      # what the dashboard reads
     page = coordinator.get("/?lang=en")
     html = page.get_data(as_text=True)
     assert page.status_code == 500
     assert "hub-topbar" in html and "written to the hub" in html
-    assert "Traceback" not in html and TallyEvent._meta.table_name not in html
+    assert "Traceback" not in html and ScreeningFact._meta.table_name not in html
     api = coordinator.get("/", headers={"Accept": "application/json"})
     assert api.status_code == 500 and api.get_json()["error"]["code"] == "internal"
 
@@ -296,12 +296,13 @@ def test_a_broken_database_gives_a_page_in_the_hubs_frame_not_a_traceback(fresh_
 def test_a_qr_night_the_hub_has_no_plan_for_counts_once(hub_db):
     """The tour was imported on the van alone and the van never synced: the night's QR summary
     still counts, under the date, village and van it carries — and not under a district filter."""
+    from vanapp.hub import receive
     from vanapp.ids import new_id
-    from vanapp.models import SummaryReport
     before, before_van5 = _report(), _report(van="van-05")
     unplanned = new_id()
-    SummaryReport.create(van="van-05", screening=unplanned, date="2027-01-25", village="Bakshi Ka Talab",
-                         counts={"men": 3, "women": 5}, total=8, participants=1, pledges={"pledge": 5})
+    receive.store_summary({"van": "van-05", "screening": unplanned, "date": "2027-01-25",
+                           "village": "Bakshi Ka Talab", "counts": {"men": 3, "women": 5}, "total": 8,
+                           "participants": 1, "pledges": {"pledge": 5}})
     after = _report()
     assert after["screenings"]["held"] == before["screenings"]["held"] + 1
     assert after["screenings"]["held_from_qr_summary"] == before["screenings"]["held_from_qr_summary"] + 1
@@ -317,12 +318,14 @@ def test_a_qr_night_the_hub_has_no_plan_for_counts_once(hub_db):
 
 
 def test_an_unplanned_qr_night_has_its_page_and_the_dashboard_shows_it(hub_app):
+    from vanapp.hub import receive
     from vanapp.ids import new_id
-    from vanapp.models import SummaryReport, db
+    from vanapp.models import db
     unplanned = new_id()
     with hub_app.app_context(), db.connection_context():
-        SummaryReport.create(van="van-05", screening=unplanned, date="2027-01-25", village="Bakshi Ka Talab",
-                             counts={"men": 3, "women": 5}, total=8, participants=1, pledges={"pledge": 5})
+        receive.store_summary({"van": "van-05", "screening": unplanned, "date": "2027-01-25",
+                               "village": "Bakshi Ka Talab", "counts": {"men": 3, "women": 5}, "total": 8,
+                               "participants": 1, "pledges": {"pledge": 5}})
     client = hub_app.test_client()
     login(client)
     page = client.get(f"/screenings/{unplanned}")

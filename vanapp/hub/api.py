@@ -145,9 +145,12 @@ def summary(van_id, payload):
             raise ApiError(400, "bad_summary", str(exc)) from None
         return render_template("sync/summary_received.html", error=str(exc), night=None), 400
     row, created = receive.store_summary(night)
+    counted = receive.counted(row)       # False: planned for another van, kept for review only
     if wants_json() or request.method == "POST":
-        return jsonify(stored=created, replaced=not created, id=row.id, summary=night), 201 if created else 200
-    return render_template("sync/summary_received.html", error=None, night=night, created=created)
+        return jsonify(stored=created, replaced=not created, id=row.id, summary=night,
+                       counted=counted), 201 if created else 200
+    return render_template("sync/summary_received.html", error=None, night=night, created=created,
+                           counted=counted)
 
 
 @bp.get("/api/v1/openapi.json")

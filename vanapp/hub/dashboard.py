@@ -4,12 +4,12 @@ coordinator's login; the numbers come from reports.py, the same as `vanapp hub r
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import Game, GameResult, GameRun, ScreeningEvent
-from . import charts, evidence, exports, reports
+from . import charts, evidence, exports, factsql, reports
 from .auth import guard_hub_blueprint
 from .facts import GENDER_AGE, OTHER
 
@@ -167,8 +167,7 @@ def _charts(data, texts, filters) -> list:
 @bp.get("/")
 def dashboard():
     filters = _filters()
-    rows = reports.screening_facts(filters)
-    data = reports.report(filters, rows)
+    data = reports.report(filters)
     texts = game_texts()
     return render_template("hub/dashboard.html", data=data, filters=filters, choices=reports.choices(),
                            chart_list=_charts(data, texts, filters), texts=texts, metrics=METRICS,
@@ -183,31 +182,42 @@ def screenings():
         kind, game, question = reports.parse_metric(metric)
     except reports.FilterError as exc:
         abort(Response(render_template("hub/error.html", status=400, message=str(exc)), 400))
-    rows = reports.trace(filters, metric)
+    limit, offset = _page()
+    rows = reports.trace(filters, metric, limit, offset)
+    count, total = reports.trace_summary(filters, metric)
     texts = game_texts()
     if kind in ("quiz", "poll"):
         title = question_label(texts, game, question)
     else:
         title = str(METRICS[kind])
-    total = None
-    if kind in ("people", "participants", "pledges", "qr_summary") + GENDER_AGE + (OTHER,):
-        total = sum(v for _f, v in rows)
-    elif kind == "villages":
-        total = len({f.village_id for f, _v in rows})
-    elif kind == "quiz":
-        total = (sum(v[1] for _f, v in rows), sum(v[0] for _f, v in rows))
+    if kind not in ("people", "participants", "pledges", "qr_summary", "villages", "quiz") + GENDER_AGE + (OTHER,):
+        total = None
     return render_template("hub/screenings.html", rows=rows, kind=kind, metric=metric, title=title,
-                           total=total, filters=filters, choices=reports.choices(), sources=SOURCES,
-                           statuses=STATUSES, game=game, question=question, texts=texts,
-                           choice_label=choice_label)
+                           total=total, count=count, limit=limit, offset=offset, filters=filters,
+                           choices=reports.choices(), sources=SOURCES, statuses=STATUSES, game=game,
+                           question=question, texts=texts, choice_label=choice_label)
+
+
+PAGE, MAX_PAGE = 100, 1000         # screenings per page of a trace (`?limit=&offset=`, as the API)
+
+
+def _page() -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", PAGE))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        limit, offset = -1, -1
+    if not (1 <= limit <= MAX_PAGE) or offset < 0:
+        abort(Response(render_template("hub/error.html", status=400, message=_(
+            "limit must be 1 to %(most)s and offset at least 0", most=MAX_PAGE)), 400))
+    return limit, offset
 
 
 @bp.get("/screenings/<screening_id>")
 def screening(screening_id):
-    match = [f for f in reports.screening_facts(reports.Filters()) if f.id == screening_id]
-    if not match:
+    f = factsql.one(screening_id)
+    if f is None:
         abort(404)
-    f = match[0]
     results = (GameResult.select(GameResult, GameRun).join(GameRun)
                .where(GameRun.screening == f.id).order_by(GameRun.started_at, GameResult.question_id))
     events = (ScreeningEvent.select().where(ScreeningEvent.screening == f.id)
@@ -220,8 +230,8 @@ def screening(screening_id):
 
 @bp.get("/screenings/<screening_id>/records")
 def screening_records(screening_id):
-    match = [f for f in reports.screening_facts(reports.Filters()) if f.id == screening_id]
-    if not match:
+    f = factsql.one(screening_id)
+    if f is None:
         abort(404)
     kind = request.args.get("kind", "")
     if kind and kind not in evidence.KINDS:
@@ -229,7 +239,7 @@ def screening_records(screening_id):
                                        message=_("kind: %(kind)s is not a kind of record", kind=kind[:40])), 400))
     category = request.args.get("category", "")[:32]
     rows, total = evidence.records(screening_id, kind, category)
-    return render_template("hub/records.html", f=match[0], rows=rows, total=total, kind=kind,
+    return render_template("hub/records.html", f=f, rows=rows, total=total, kind=kind,
                            category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT,
                            categories={c: METRICS[c] for c in GENDER_AGE})
 
@@ -249,7 +259,8 @@ def export(name):
     if name not in exports.EXPORTS:
         abort(404)
     filters = _filters()
-    body = exports.EXPORTS[name](reports.screening_facts(filters))
+    # streamed: the request's database connection stays open until the last line is sent
+    body = stream_with_context(exports.EXPORTS[name](filters))
     stamp = "-".join(v for v in (filters.date_from, filters.date_to, filters.district, filters.van,
                                  filters.campaign) if v)
     filename = f"{name}{'-' + stamp if stamp else ''}.csv"

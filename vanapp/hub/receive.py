@@ -12,9 +12,11 @@ from zoneinfo import ZoneInfo
 from peewee import IntegrityError, SqliteDatabase
 
 from ..ids import from_iso, to_iso, utcnow
-from ..models import Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, VanCursor, db
+from ..models import (GameRun, Screening, ScreeningEvent, ScreeningFact, SummaryReport, SyncBatch, Van,
+                      VanCursor, db)
 from ..sync import records
 from ..sync.wire import MAX_RECORDS, WireError, decode_models
+from . import facts_store
 
 KEY_MAX = 64
 
@@ -161,9 +163,12 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
                     raise BatchRefused(409, "key_reused", f"batch key {header['key']} was used for another "
                                        f"range ({done.cursor_from}, {done.cursor_to}]", field="key")
                 return dict(done.ack, replayed=True)
-            counts = _store(van_id, decoded, now)
+            counts, written = _store(van_id, decoded, now)
             cursor = _advance_cursor(van_id, header)
             _follow_screening_events(decoded, timezone)
+            # the numbers follow the records in the same transaction: both are committed or neither
+            facts_store.refresh(_touched_screenings(written))
+            facts_store.note_batch(van_id, counts["stored"], source, now)
             changed = counts["stored"] + counts["updated"]
             # a USB bundle brings records, but the van did not reach the hub: no sync, no contact
             contact = {"last_sync_at": now, "last_seen_at": now} if source == "push" else {}
@@ -180,7 +185,8 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
     return ack
 
 
-def _store(van_id: str, decoded, now: str) -> dict:
+def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
+    """Store what is new or newer; -> (the ack's counts, [(table, columns, rows written)])."""
     counts = {"records": 0, "stored": 0, "updated": 0, "duplicates": 0, "older": 0, "plan_inserted": 0}
     refused, conflicts = [], []
     available = {}                 # model name -> ids that will exist after this batch
@@ -250,17 +256,52 @@ def _store(van_id: str, decoded, now: str) -> dict:
     if refused:
         raise BatchRefused(400, "invalid_records", f"{len(refused)} record(s) refer to records the hub "
                            "does not have", refused[:500])
+    written = []
     for table, columns, work in plans:
         if table.owner == "hub":
             table.insert(columns, work, {"received_at": now}, if_absent=True)
             counts["plan_inserted"] += len(work)
+            written.append((table, columns, work))
         else:
             new, newer = work
             table.insert(columns, new, {"received_at": now})
             table.update(columns, newer)
             counts["stored"] += len(new)
             counts["updated"] += len(newer)
-    return counts
+            written.append((table, columns, new + newer))
+    return counts, written
+
+
+def _touched_screenings(written) -> set[str]:
+    """The screenings whose numbers the written rows may change: those the records are about
+    (a game result through its run), new plan screenings (a QR summary may have come first) and
+    the screenings whose runs a newly arrived game decides (a quiz's answer, a pledge)."""
+    touched, runs, games = set(), {}, set()
+    for table, columns, rows in written:
+        if not rows or table.name == "PlayLog":         # what played adds to no total
+            continue
+        id_at = columns.index("id")
+        if table.name == "Screening":
+            touched.update(row[id_at] for row in rows)
+        elif table.name == "Game":
+            games.update(row[id_at] for row in rows)
+        elif table.owner == "van" and "screening" in columns:
+            at = columns.index("screening")
+            touched.update(row[at] for row in rows)
+            if table.name == "GameRun":
+                runs.update((row[id_at], row[at]) for row in rows)
+        elif table.name == "GameResult":
+            at = columns.index("run")
+            runs.update({row[at]: None for row in rows if row[at] not in runs})
+    unknown = [run for run, screening in runs.items() if screening is None]
+    for start in range(0, len(unknown), records.CHUNK):
+        chunk = unknown[start:start + records.CHUNK]
+        touched.update(s for (s,) in GameRun.select(GameRun.screening).where(GameRun.id.in_(chunk)).tuples())
+    touched.update(s for s in runs.values() if s)
+    if games:
+        touched.update(s for (s,) in GameRun.select(GameRun.screening).distinct()
+                       .where(GameRun.game_id.in_(sorted(games))).tuples())
+    return touched
 
 
 def _missing_parents(table, columns, rows, available) -> dict[str, str]:
@@ -378,29 +419,42 @@ def _follow_screening_events(decoded, timezone: str) -> None:
 # --- summaries from QR codes --------------------------------------------------------------------
 
 def store_summary(night: dict) -> tuple[SummaryReport, bool]:
-    """Keep a verified summary (from `decode_summary`); a later scan of the same screening
-    replaces the earlier one. Returns (row, created)."""
+    """Keep a verified summary (from `decode_summary`); a later scan of the same screening from
+    the same van replaces the earlier one. Returns (row, created). A summary about a screening
+    planned for another van is kept too, for the coordinators to review, but never counted
+    (`counted(row)` says which)."""
     now = utcnow()
     fields = dict(date=night.get("date", ""), village=night.get("village", "")[:200],
                   counts=night.get("counts", {}), total=int(night.get("total", 0)),
                   headcounts=night.get("headcounts", {}), participants=int(night.get("participants", 0)),
                   plays=night.get("plays", []), pledges=night.get("pledges", {}), updated_at=now)
-    with db.atomic():
+    with _begin():
         row = SummaryReport.get_or_none((SummaryReport.van == night["van"]) &
                                         (SummaryReport.screening == night["screening"]))
         if row is None:
-            return SummaryReport.create(van=night["van"], screening=night["screening"],
-                                        received_at=now, **fields), True
-        SummaryReport.update(**fields).where(SummaryReport.id == row.id).execute()
-        return SummaryReport.get_by_id(row.id), False
+            row, created = SummaryReport.create(van=night["van"], screening=night["screening"],
+                                                received_at=now, **fields), True
+        else:
+            SummaryReport.update(**fields).where(SummaryReport.id == row.id).execute()
+            row, created = SummaryReport.get_by_id(row.id), False
+        facts_store.refresh([row.screening])
+    return row, created
+
+
+def counted(summary: SummaryReport) -> bool:
+    """Whether this summary is the one its screening's numbers may come from (its own van's);
+    False for a summary another van sent, kept for review."""
+    fact = ScreeningFact.get_or_none(ScreeningFact.screening == summary.screening)
+    return fact is not None and fact.qr_van == summary.van
 
 
 def summaries_in_use():
-    """The QR summaries the dashboard should count: those of screenings with no synced tally
-    events. Once a screening's taps arrive by sync they are the truth and the summary is only
-    a record of what the QR said (never add both)."""
-    synced = TallyEvent.select(TallyEvent.screening).distinct()
-    return SummaryReport.select().where(SummaryReport.screening.not_in(synced))
+    """The QR summaries the dashboard counts: each screening's own van's, where no tally
+    events were synced. Once a screening's taps arrive by sync they are the truth and the
+    summary is only a record of what the QR said (never add both)."""
+    return (SummaryReport.select().join(ScreeningFact, on=(
+        (ScreeningFact.screening == SummaryReport.screening) & (ScreeningFact.qr_van == SummaryReport.van)))
+        .where(ScreeningFact.tapped == 0))
 
 
 def parse_time(text: str):

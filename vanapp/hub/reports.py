@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from peewee import fn
 
 from ..ids import to_iso, utcnow
-from ..models import Campaign, Screening, SyncModel, TallyEvent, Tour, Village
-from ..models.sync import SummaryReport, SyncBatch, Van, VanCursor
-from . import facts as facts_module
+from ..models import (Campaign, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact, SummaryReport,
+                      Tour, Van, VanCursor, VanFact, Village)
+from . import factsql
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, as_time, poll_shares  # noqa: F401 (re-exported)
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -67,97 +67,106 @@ class Filters:
         return {names.get(k, k): v for k, v in asdict(self).items() if v}
 
 
-def screening_facts(filters: Filters) -> list[Facts]:
-    return facts_module.screening_facts(filters)
-
-
 # --- totals ----------------------------------------------------------------------------------
 
-def report(filters: Filters, rows: list[Facts] | None = None, vans: bool = True) -> dict:
-    """Every reach total under `filters`, JSON-ready (the same as `vanapp hub report --json`)."""
-    rows = screening_facts(filters) if rows is None else rows
-    held = [f for f in rows if f.held]
-    people = {name: sum(f.bucket(name) for f in held) for name in GENDER_AGE + (OTHER,)}
-    people["total"] = sum(f.people for f in held)
-    people["male"] = people["men"] + people["boys"]
-    people["female"] = people["women"] + people["girls"]
-    people["adults"] = people["men"] + people["women"]
-    people["under_18"] = people["boys"] + people["girls"]
-    people["from_qr_summary"] = sum(f.people for f in held if f.source == QR)
+def _num(value) -> int:
+    return int(value or 0)
+
+
+def report(filters: Filters, vans: bool = True) -> dict:
+    """Every reach total under `filters`, JSON-ready (the same as `vanapp hub report --json`):
+    sums in SQL over one row per screening (factsql.rows), whatever the size of the history."""
+    sql, params = factsql.rows(filters)
+    (total, held, cancelled, not_held, held_qr, villages, districts, men, women, boys, girls, other, people,
+     people_qr, participants, participants_qr, pledges, pledges_qr) = factsql.execute(f"""
+        SELECT COUNT(*), SUM(held), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END),
+          SUM(CASE WHEN held = 0 AND status <> 'cancelled' THEN 1 ELSE 0 END),
+          SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN 1 ELSE 0 END),
+          COUNT(DISTINCT CASE WHEN held = 1 THEN village_id END),
+          COUNT(DISTINCT CASE WHEN held = 1 AND district <> '' THEN district END),
+          SUM(held * men), SUM(held * women), SUM(held * boys), SUM(held * girls), SUM(held * other),
+          SUM(held * people), SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN people ELSE 0 END),
+          SUM(held * participant_total), SUM(held * qr_participants), SUM(held * pledges),
+          SUM(CASE WHEN held = 1 AND pledge_source = 'qr_summary' THEN pledges ELSE 0 END)
+        FROM ({sql}) AS r""", params).fetchone()
+    people_out = {"men": _num(men), "women": _num(women), "boys": _num(boys), "girls": _num(girls),
+                  "other": _num(other), "total": _num(people)}
+    people_out["male"] = people_out["men"] + people_out["boys"]
+    people_out["female"] = people_out["women"] + people_out["girls"]
+    people_out["adults"] = people_out["men"] + people_out["women"]
+    people_out["under_18"] = people_out["boys"] + people_out["girls"]
+    people_out["from_qr_summary"] = _num(people_qr)
+    held_sql = factsql.rows(filters, "held = 1")
     by_band, by_gender = Counter(), Counter()
-    for f in held:
-        for (gender, band), n in f.participants.items():
-            by_band[band] += n
-            by_gender[gender] += n
+    for gender, band, n in _joined(held_sql, FactParticipant, "SELECT d.gender, d.age_band, SUM(d.n)",
+                                   "GROUP BY d.gender, d.age_band"):
+        by_band[band] += _num(n)
+        by_gender[gender] += _num(n)
     out = {
         "filters": filters.as_args(),
-        "screenings": {
-            "total": len(rows), "held": len(held),
-            "cancelled": sum(1 for f in rows if f.status == "cancelled"),
-            "not_held": sum(1 for f in rows if not f.held and f.status != "cancelled"),
-            "held_from_qr_summary": sum(1 for f in held if f.source == QR),
-        },
-        "villages_reached": len({f.village_id for f in held}),
-        "districts_reached": len({f.district for f in held if f.district}),   # "": a QR-only night with no plan
-        "people": people,
-        "participants": {"total": sum(f.participant_total for f in held),
-                         "from_qr_summary": sum(f.qr_participants for f in held if not f.participants),
+        "screenings": {"total": _num(total), "held": _num(held), "cancelled": _num(cancelled),
+                       "not_held": _num(not_held), "held_from_qr_summary": _num(held_qr)},
+        "villages_reached": _num(villages),
+        "districts_reached": _num(districts),       # a QR-only night with no plan has no district
+        "people": people_out,
+        "participants": {"total": _num(participants), "from_qr_summary": _num(participants_qr),
                          "by_age_band": dict(sorted(by_band.items())),
                          "by_gender": dict(sorted(by_gender.items()))},
-        "pledges": {"total": sum(f.pledges for f in held),
-                    "from_qr_summary": sum(f.pledges for f in held if f.pledge_source == QR)},
-        "quiz": quiz_results(held),
-        "polls": poll_shifts(held),
-        "by_district": _by(held, lambda f: f.district),
-        "by_van": _by(held, lambda f: f.van),
+        "pledges": {"total": _num(pledges), "from_qr_summary": _num(pledges_qr)},
+        "quiz": quiz_results(held_sql),
+        "polls": poll_shifts(held_sql),
+        "by_district": _by(held_sql, "district"),
+        "by_van": _by(held_sql, "van"),
     }
     if vans:
         out["vans"] = van_status(filters.van or None)
     return out
 
 
-def _by(held, key) -> list[dict]:
-    groups: dict[str, list[Facts]] = {}
-    for f in held:
-        groups.setdefault(key(f), []).append(f)
-    return [{"name": name, "held": len(fs), "villages": len({f.village_id for f in fs}),
-             "people": sum(f.people for f in fs)} for name, fs in sorted(groups.items())]
+def _joined(held_sql, model, select: str, tail: str):
+    """Rows of a facts detail table (as `d`) joined with the held screenings."""
+    sql, params = held_sql
+    return factsql.execute(f'{select} FROM "{model._meta.table_name}" d JOIN ({sql}) AS r '
+                           f"ON r.id = d.screening {tail}", params).fetchall()
 
 
-def quiz_results(held: list[Facts]) -> list[dict]:
+def _by(held_sql, column: str) -> list[dict]:
+    sql, params = held_sql
+    found = factsql.execute(f"SELECT {column}, COUNT(*), COUNT(DISTINCT village_id), SUM(people) "
+                            f"FROM ({sql}) AS r GROUP BY {column}", params).fetchall()
+    return [{"name": name, "held": _num(n), "villages": _num(v), "people": _num(p)}
+            for name, n, v, p in sorted(found, key=lambda r: r[0])]
+
+
+def quiz_results(held_sql) -> list[dict]:
     """Per quiz question: answers, correct answers and the correct share, over held screenings."""
-    totals: dict[tuple, list] = {}
-    for f in held:
-        for key, (answers, correct) in f.quiz.items():
-            t = totals.setdefault(key, [0, 0, 0])
-            t[0] += answers
-            t[1] += correct
-            t[2] += 1
-    return [{"game": g, "question": q, "answers": a, "correct": c, "screenings": n,
-             "correct_share": round(c / a, 4) if a else 0.0}
-            for (g, q), (a, c, n) in sorted(totals.items())]
+    found = _joined(held_sql, FactQuiz, "SELECT d.game, d.question, SUM(d.answers), SUM(d.correct), COUNT(*)",
+                    "GROUP BY d.game, d.question")
+    return [{"game": g, "question": q, "answers": _num(a), "correct": _num(c), "screenings": _num(n),
+             "correct_share": round(_num(c) / _num(a), 4) if a else 0.0}
+            for g, q, a, c, n in sorted(found, key=lambda r: (r[0], r[1]))]
 
 
-def poll_shifts(held: list[Facts]) -> list[dict]:
+def poll_shifts(held_sql) -> list[dict]:
     """Before/after polls: the same game asked before and after the film at the same screening;
     only screenings where both were asked count. Shift = after share - before share."""
-    before: dict[tuple, Counter] = {}
-    after: dict[tuple, Counter] = {}
-    screenings: Counter = Counter()
-    for f in held:
-        for key, phases in f.polls.items():
-            if "before" in phases and "after" in phases:
-                before.setdefault(key, Counter()).update(phases["before"])
-                after.setdefault(key, Counter()).update(phases["after"])
-                screenings[key] += 1
+    phases: dict[tuple, dict[str, Counter]] = {}
+    for game, question, phase, choice, n in _joined(
+            held_sql, FactPoll, "SELECT d.game, d.question, d.phase, d.choice, SUM(d.n)",
+            "WHERE d.paired = 1 GROUP BY d.game, d.question, d.phase, d.choice"):
+        phases.setdefault((game, question), {}).setdefault(phase, Counter())[choice] += _num(n)
+    screenings = {(g, q): _num(n) for g, q, n in _joined(
+        held_sql, FactPoll, "SELECT d.game, d.question, COUNT(DISTINCT d.screening)",
+        "WHERE d.paired = 1 GROUP BY d.game, d.question")}
     out = []
-    for key in sorted(before):
-        b, a = poll_shares(before[key]), poll_shares(after[key])
+    for key in sorted(phases):
+        before, after = phases[key].get("before", Counter()), phases[key].get("after", Counter())
+        b, a = poll_shares(before), poll_shares(after)
         choices = sorted(set(b) | set(a))
-        out.append({"game": key[0], "question": key[1], "screenings": screenings[key],
-                    "before": {"answers": sum(before[key].values()),
+        out.append({"game": key[0], "question": key[1], "screenings": screenings.get(key, 0),
+                    "before": {"answers": sum(before.values()),
                                "shares": {c: round(b.get(c, 0.0), 4) for c in choices}},
-                    "after": {"answers": sum(after[key].values()),
+                    "after": {"answers": sum(after.values()),
                               "shares": {c: round(a.get(c, 0.0), 4) for c in choices}},
                     "shift": {c: round(a.get(c, 0.0) - b.get(c, 0.0), 4) for c in choices}})
     return out
@@ -176,32 +185,68 @@ def parse_metric(metric: str) -> tuple[str, str, str]:
     raise FilterError("metric", f"metric: unknown {metric[:60]!r}")
 
 
-def trace(filters: Filters, metric: str, rows: list[Facts] | None = None) -> list[tuple[Facts, object]]:
-    """The screenings behind one total, each with what it contributes; the contributions add up
-    to the total on the dashboard (villages: the distinct villages of these rows)."""
-    kind, game, question = parse_metric(metric)
-    rows = screening_facts(filters) if rows is None else rows
+def _metric_sql(kind: str, game: str, question: str) -> tuple[str, list, str]:
+    """(where, params, value column) of the screenings behind one total."""
     if kind == "screenings":
-        return [(f, 1) for f in rows]
+        return "", [], "1"
     if kind == "cancelled":
-        return [(f, 1) for f in rows if f.status == "cancelled"]
-    held = [f for f in rows if f.held]
+        return "status = 'cancelled'", [], "1"
     if kind in ("held", "villages"):
-        return [(f, 1) for f in held]
+        return "held = 1", [], "1"
     if kind == "qr_summary":
-        return [(f, f.people) for f in held if f.source == QR]
-    if kind == "people":
-        return [(f, f.people) for f in held]
-    if kind in GENDER_AGE + (OTHER,):
-        return [(f, f.bucket(kind)) for f in held]
+        return "held = 1 AND source = 'qr_summary'", [], "people"
+    if kind in PEOPLE_METRICS:
+        return "held = 1", [], kind
     if kind == "participants":
-        return [(f, f.participant_total) for f in held if f.participant_total]
+        return "held = 1 AND participant_total <> 0", [], "participant_total"
     if kind == "pledges":
-        return [(f, f.pledges) for f in held if f.pledges]
+        return "held = 1 AND pledges <> 0", [], "pledges"
     if kind == "quiz":
-        return [(f, tuple(f.quiz[(game, question)])) for f in held if (game, question) in f.quiz]
-    phases = [(f, f.polls.get((game, question), {})) for f in held]
-    return [(f, {p: dict(c) for p, c in ph.items()}) for f, ph in phases if "before" in ph and "after" in ph]
+        return (f'held = 1 AND id IN (SELECT screening FROM "{FactQuiz._meta.table_name}" '
+                "WHERE game = ? AND question = ?)"), [game, question], "1"
+    return (f'held = 1 AND id IN (SELECT screening FROM "{FactPoll._meta.table_name}" '
+            "WHERE game = ? AND question = ? AND paired = 1)"), [game, question], "1"
+
+
+def trace_summary(filters: Filters, metric: str) -> tuple[int, object]:
+    """(how many screenings are behind a total, the total they add up to: villages count
+    distinct villages, a quiz question is (right answers, answers))."""
+    kind, game, question = parse_metric(metric)
+    where, params, value = _metric_sql(kind, game, question)
+    sql, all_params = factsql.rows(filters, where, params)
+    count, total, villages = factsql.execute(
+        f"SELECT COUNT(*), SUM({value}), COUNT(DISTINCT village_id) FROM ({sql}) AS r", all_params).fetchone()
+    if kind == "villages":
+        return _num(count), _num(villages)
+    if kind == "quiz":
+        answers, correct = factsql.execute(
+            f'SELECT SUM(d.answers), SUM(d.correct) FROM "{FactQuiz._meta.table_name}" d JOIN ({sql}) AS r '
+            "ON r.id = d.screening WHERE d.game = ? AND d.question = ?", all_params + [game, question]).fetchone()
+        return _num(count), (_num(correct), _num(answers))
+    return _num(count), _num(total)
+
+
+def trace(filters: Filters, metric: str, limit: int | None = None, offset: int = 0) -> list[tuple[Facts, object]]:
+    """The screenings behind one total (in date order, a page of them when `limit` is given), each
+    with what it contributes; all the contributions add up to the total on the dashboard."""
+    kind, game, question = parse_metric(metric)
+    where, params, value = _metric_sql(kind, game, question)
+    sql, all_params = factsql.rows(filters, where, params)
+    sql += " " + factsql.ORDER
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        all_params += [limit, offset]
+    facts = [factsql.as_facts(row) for row in factsql.execute(sql, all_params).fetchall()]
+    if kind == "quiz" or kind == "poll":
+        factsql.load_details(facts, quiz_polls=True)
+        if kind == "quiz":
+            return [(f, tuple(f.quiz[(game, question)])) for f in facts]
+        return [(f, {p: dict(c) for p, c in f.polls[(game, question)].items()}) for f in facts]
+    if value == "1":
+        return [(f, 1) for f in facts]
+    if value in PEOPLE_METRICS and value != "people":
+        return [(f, f.bucket(value)) for f in facts]
+    return [(f, getattr(f, value)) for f in facts]
 
 
 # --- vans and filter choices -----------------------------------------------------------------
@@ -209,49 +254,38 @@ def trace(filters: Filters, metric: str, rows: list[Facts] | None = None) -> lis
 def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[dict]:
     """Per van, what the hub knows of its sync: the last sync and the last request it made, the
     records it holds from it and when the last one came, how many batches and bundles it sent,
-    its pairing state (paired, a code waiting or expired, revoked) and the nights known only
-    from a QR summary — records the van holds but has not synced yet — and `on_van`, what the
-    van said of its outbox the last time it talked to the hub (see `_on_van`)."""
+    its pairing state (paired, a code waiting or expired, revoked), the nights known only from
+    a QR summary — records the van holds but has not synced yet — the summaries it sent about
+    other vans' screenings (kept for review, not counted) and `on_van`, what the van said of its
+    outbox the last time it talked to the hub (see `_on_van`). Read from the kept per-van
+    numbers: a few small queries, whatever the size of the history."""
     now = now or utcnow()
-    held: Counter = Counter()
-    last: dict[str, dt.datetime] = {}
-    for model in SyncModel.registry().values():
-        if getattr(model._meta, "sync_owner", None) != "van":
-            continue
-        query = (model.select(model.van, fn.COUNT(model.id), fn.MAX(model.received_at))
-                 .where(model.van != "").group_by(model.van))
-        for van, n, when in query.tuples():
-            held[van] += n
-            when = as_time(when)
-            if when is not None and (van not in last or when > last[van]):
-                last[van] = when
-    batches: dict[str, Counter] = {}
-    for van, source, n in (SyncBatch.select(SyncBatch.van, SyncBatch.source, fn.COUNT(SyncBatch.id))
-                           .group_by(SyncBatch.van, SyncBatch.source).tuples()):
-        batches.setdefault(van, Counter())[source] += n
+    kept = {row.van: row for row in VanFact.select()}
     waiting = _qr_only_nights()
+    review = _for_review()
     vans: dict[str, dict] = {}
-    names = set(held) | set(waiting) | {v for (v,) in Screening.select(Screening.van)
-                                        .where(Screening.van != "").distinct().tuples()}
+    names = ({v for v, row in kept.items() if row.records} | set(waiting) | set(review)
+             | {v for (v,) in Screening.select(Screening.van).where(Screening.van != "").distinct().tuples()})
     for van in names:
         vans[van] = {"van": van, "name": van, "paired": False, "revoked": False, "last_sync": None,
                      "last_seen": None, "state": "unknown"}
+    cursors = {(c.van, c.epoch): c.cursor for c in VanCursor.select(VanCursor.van, VanCursor.epoch, VanCursor.cursor)}
     for row in Van.select():
         vans[row.id] = {"van": row.id, "name": row.name or row.id, "paired": row.paired_at is not None,
                         "revoked": bool(row.revoked), "last_sync": row.last_sync_at,
                         "last_seen": row.last_seen_at, "state": _pairing_state(row, now)}
         if row.pair_code_hash and row.pair_expires_at:
             vans[row.id]["code_expires"] = row.pair_expires_at
-        vans[row.id]["on_van"] = _on_van(row)
+        vans[row.id]["on_van"] = _on_van(row, cursors)
     out = []
     for van in sorted(vans):
         if only and van != only:
             continue
         entry = vans[van]
-        entry.update(records=held.get(van, 0), last_received=last.get(van),
-                     batches=batches.get(van, Counter()).get("push", 0),
-                     bundles=batches.get(van, Counter()).get("bundle", 0),
-                     qr_only_nights=waiting.get(van, 0))
+        fact = kept.get(van)
+        entry.update(records=fact.records if fact else 0, last_received=fact.last_received if fact else None,
+                     batches=fact.batches if fact else 0, bundles=fact.bundles if fact else 0,
+                     qr_only_nights=waiting.get(van, 0), summaries_for_review=review.get(van, 0))
         entry.setdefault("on_van", None)
         for key in ("last_sync", "last_received", "last_seen", "code_expires"):
             if isinstance(entry.get(key), dt.datetime):
@@ -260,15 +294,14 @@ def van_status(only: str | None = None, now: dt.datetime | None = None) -> list[
     return out
 
 
-def _on_van(van: Van) -> dict | None:
+def _on_van(van: Van, cursors: dict) -> dict | None:
     """What the van said of its outbox when it last talked to the hub (X-Van-Outbox): changes the
     hub has not received yet (the van's highest outbox seq then, minus what the hub has
     acknowledged since) and records the van holds back because the hub refused them (parked).
     None when the van never said."""
     if van.reported_seq is None or van.reported_at is None:
         return None
-    row = VanCursor.get_or_none((VanCursor.van == van.id) & (VanCursor.epoch == van.reported_epoch))
-    received_to = row.cursor if row else 0
+    received_to = cursors.get((van.id, van.reported_epoch), 0)
     return {"not_received": max(0, van.reported_seq - received_to), "parked": van.reported_parked or 0,
             "reported_at": to_iso(van.reported_at)}
 
@@ -283,10 +316,19 @@ def _pairing_state(van: Van, now: dt.datetime) -> str:
 
 
 def _qr_only_nights() -> Counter:
-    """van -> screenings whose QR summary arrived but none of whose taps did (not synced yet)."""
-    synced = TallyEvent.select(TallyEvent.screening).distinct()
-    query = (SummaryReport.select(SummaryReport.van, fn.COUNT(fn.DISTINCT(SummaryReport.screening)))
-             .where(SummaryReport.screening.not_in(synced)).group_by(SummaryReport.van))
+    """van -> screenings whose QR summary (from their own van) arrived but none of whose taps did."""
+    query = (ScreeningFact.select(ScreeningFact.qr_van, fn.COUNT(ScreeningFact.screening))
+             .where(ScreeningFact.qr_van.is_null(False) & (ScreeningFact.tapped == 0))
+             .group_by(ScreeningFact.qr_van))
+    return Counter(dict(query.tuples()))
+
+
+def _for_review() -> Counter:
+    """van -> summaries it sent about a screening planned for another van: kept, never counted."""
+    query = (SummaryReport.select(SummaryReport.van, fn.COUNT(SummaryReport.id))
+             .join(ScreeningFact, on=(ScreeningFact.screening == SummaryReport.screening))
+             .where(ScreeningFact.qr_van.is_null(True) | (ScreeningFact.qr_van != SummaryReport.van))
+             .group_by(SummaryReport.van))
     return Counter(dict(query.tuples()))
 
 

@@ -14,3 +14,5 @@ from .sync import SummaryReport, SyncBatch, SyncParked, SyncRun, Van, VanCursor
 VAN_MODELS = [Setting, ApiToken, Outbox, Campaign, Village, Tour, Screening, ProgrammeItem,
               ScreeningEvent, MediaItem, MediaScan, Game, PlayLog, TallyEvent, Headcount,
               Participant, GameRun, GameResult]
+from .hub_facts import (FACT_MODELS, FactCategory, FactParticipant, FactPoll, FactQuiz, RateLimit,
+                        ScreeningFact, VanFact)

@@ -1,0 +1,240 @@
+"""Keeping the hub's facts (models/hub_facts.py) equal to a recount of its records.
+
+`refresh(ids)` recounts the screenings a batch or a summary touched and rewrites their rows, in
+the caller's transaction; `note_batch` keeps the per-van numbers. `rebuild()` recounts every
+screening (migration 0100, `vanapp hub facts --rebuild`) and `check()` recounts without writing
+and lists every difference (`vanapp hub facts --check`). Pure functions over the models.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from peewee import SqliteDatabase
+
+from ..ids import to_iso, utcnow
+from ..models import (FactCategory, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact,
+                      SummaryReport, SyncBatch, SyncModel, VanFact, db)
+from .recount import CHUNK, recount
+
+DETAILS = {"category": FactCategory, "participant": FactParticipant, "quiz": FactQuiz, "poll": FactPoll}
+_LOCK_SPACE = 0x56414E          # advisory-lock namespace of the facts ("VAN")
+
+
+def _sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def _columns(model) -> list[str]:
+    return [f.column_name for f in model._meta.sorted_fields]
+
+
+def _plain(value):
+    return to_iso(value) if isinstance(value, dt.datetime) else value
+
+
+def _insert(model, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    names = _columns(model)
+    marks = ", ".join([db.param] * len(names))
+    sql = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) '
+           f"VALUES ({marks})")
+    db.cursor().executemany(sql, [tuple(_plain(v) for v in row) for row in rows])
+
+
+def _delete(model, column: str, ids: list[str]) -> None:
+    marks = ", ".join([db.param] * len(ids))
+    db.execute_sql(f'DELETE FROM "{model._meta.table_name}" WHERE "{column}" IN ({marks})', ids)
+
+
+def lock(ids: list[str]) -> None:
+    """Hold these screenings' facts until the transaction ends (PostgreSQL: several hub processes
+    may store a batch and a summary of the same screening at once; each recount then sees the
+    other's committed records). SQLite has one writer at a time: nothing to do."""
+    if _sqlite() or not ids:
+        return
+    db.execute_sql("SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT DISTINCT hashtext(x) AS k "
+                   "FROM unnest(%s::text[]) AS x ORDER BY k) AS keys", [_LOCK_SPACE, list(ids)])
+
+
+def refresh(ids) -> None:
+    """Recount the screenings `ids` and rewrite their facts. Call inside the transaction that
+    stored their records, so the facts and the records are committed together."""
+    ids = sorted({i for i in ids if i})
+    if not ids:
+        return
+    lock(ids)
+    _write(ids, recount(ids))
+
+
+def _write(ids: list[str], counted: dict) -> None:
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        _delete(ScreeningFact, "screening", chunk)
+        for model in DETAILS.values():
+            _delete(model, "screening", chunk)
+    names = _columns(ScreeningFact)
+    _insert(ScreeningFact, [tuple(c.row()[n] for n in names) for c in counted.values()])
+    for name, model in DETAILS.items():
+        _insert(model, [row for c in counted.values() for row in c.details()[name]])
+
+
+def note_batch(van_id: str, stored: int, source: str, now) -> None:
+    """A batch of `van_id` was applied, storing `stored` new records at `now`."""
+    now = to_iso(now) if isinstance(now, dt.datetime) else now
+    table = VanFact._meta.table_name
+    p = db.param
+    db.execute_sql(
+        f'INSERT INTO "{table}" (van, records, last_received, batches, bundles) VALUES ({p}, {p}, {p}, {p}, {p}) '
+        f'ON CONFLICT (van) DO UPDATE SET records = "{table}".records + excluded.records, '
+        f'last_received = CASE WHEN excluded.last_received IS NOT NULL AND ("{table}".last_received IS NULL '
+        f'OR excluded.last_received > "{table}".last_received) THEN excluded.last_received '
+        f'ELSE "{table}".last_received END, '
+        f'batches = "{table}".batches + excluded.batches, bundles = "{table}".bundles + excluded.bundles',
+        [van_id, stored, now if stored else None, int(source != "bundle"), int(source == "bundle")])
+
+
+# --- recount everything ------------------------------------------------------------------------
+
+def all_ids() -> list[str]:
+    """Every screening the hub knows: planned, or named by a QR summary."""
+    planned = {i for (i,) in Screening.select(Screening.id).tuples()}
+    summarised = {i for (i,) in SummaryReport.select(SummaryReport.screening).distinct().tuples()}
+    return sorted(planned | summarised)
+
+
+def _write_transaction():
+    return db.atomic("IMMEDIATE") if _sqlite() else db.atomic()
+
+
+def rebuild(progress=None) -> dict:
+    """Recount every screening and every van from the records, a chunk of screenings per
+    transaction (batches arriving meanwhile wait only for their own screenings' chunk)."""
+    ids = all_ids()
+    rows = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        with _write_transaction():
+            lock(chunk)
+            counted = recount(chunk)
+            _write(chunk, counted)
+        rows += len(counted)
+        if progress:
+            progress(min(start + CHUNK, len(ids)), len(ids))
+    with _write_transaction():
+        known = set(ids)
+        stale = [i for (i,) in ScreeningFact.select(ScreeningFact.screening).tuples() if i not in known]
+        for start in range(0, len(stale), CHUNK):
+            _delete(ScreeningFact, "screening", stale[start:start + CHUNK])
+            for model in DETAILS.values():
+                _delete(model, "screening", stale[start:start + CHUNK])
+    with _write_transaction():
+        if not _sqlite():
+            db.execute_sql(f'LOCK TABLE "{VanFact._meta.table_name}" IN EXCLUSIVE MODE')
+        VanFact.delete().execute()
+        _insert(VanFact, [tuple(v[n] for n in _columns(VanFact)) for v in recount_vans().values()])
+    return {"screenings": len(ids), "rows": rows, "removed": len(stale)}
+
+
+def recount_vans() -> dict[str, dict]:
+    """van -> VanFact values, counted from the van-owned records and the applied batches."""
+    out: dict[str, dict] = {}
+
+    def entry(van):
+        return out.setdefault(van, {"van": van, "records": 0, "last_received": None, "batches": 0, "bundles": 0})
+    for model in SyncModel.registry().values():
+        if getattr(model._meta, "sync_owner", None) != "van":
+            continue
+        table = model._meta.table_name
+        cursor = db.execute_sql(f'SELECT van, COUNT(*), MAX(received_at) FROM "{table}" '
+                                f"WHERE van <> '' GROUP BY van")
+        for van, n, last in cursor.fetchall():
+            e = entry(van)
+            e["records"] += n
+            if last is not None and (e["last_received"] is None or last > e["last_received"]):
+                e["last_received"] = last
+    cursor = db.execute_sql(f'SELECT van, source, COUNT(*) FROM "{SyncBatch._meta.table_name}" GROUP BY van, source')
+    for van, source, n in cursor.fetchall():
+        entry(van)["bundles" if source == "bundle" else "batches"] += n
+    return out
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+@dataclass
+class Difference:
+    what: str            # "screening" | "van"
+    key: str             # screening id or van id
+    field: str
+    stored: object
+    recounted: object
+
+    def __str__(self):
+        return f"{self.what} {self.key}: {self.field} is {self.stored!r}, a recount gives {self.recounted!r}"
+
+
+def _stored_rows(chunk: list[str]) -> tuple[dict, dict]:
+    names = _columns(ScreeningFact)
+    marks = ", ".join([db.param] * len(chunk))
+    rows = {}
+    cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM '
+                            f'"{ScreeningFact._meta.table_name}" WHERE screening IN ({marks})', chunk)
+    for values in cursor.fetchall():
+        rows[values[0]] = dict(zip(names, values))
+    details = {}
+    for name, model in DETAILS.items():
+        cols = _columns(model)
+        cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + n + chr(34) for n in cols)} FROM '
+                                f'"{model._meta.table_name}" WHERE screening IN ({marks})', chunk)
+        for values in cursor.fetchall():
+            details.setdefault(values[0], {}).setdefault(name, []).append(tuple(values))
+    return rows, details
+
+
+def check(progress=None, limit: int = 1000) -> list[Difference]:
+    """Recount every screening and van and compare with the stored facts; [] when they agree.
+    Reads in chunks (memory stays flat); stops listing after `limit` differences."""
+    out: list[Difference] = []
+    ids = all_ids()
+    names = _columns(ScreeningFact)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        counted = recount(chunk)
+        rows, details = _stored_rows(chunk)
+        for i in chunk:
+            want = counted.get(i)
+            have = rows.get(i)
+            if want is None and have is None:
+                continue
+            want_row = {n: _plain(v) for n, v in want.row().items()} if want else None
+            if have is None or want_row is None:
+                out.append(Difference("screening", i, "row", "present" if have else "missing",
+                                      "present" if want_row else "missing"))
+                continue
+            for n in names:
+                if have[n] != want_row[n]:
+                    out.append(Difference("screening", i, n, have[n], want_row[n]))
+            want_details = want.details()
+            for name in DETAILS:
+                stored = sorted(details.get(i, {}).get(name, []))
+                wanted = sorted(want_details[name])
+                if stored != wanted:
+                    out.append(Difference("screening", i, name, stored, wanted))
+        if progress:
+            progress(min(start + CHUNK, len(ids)), len(ids))
+        if len(out) >= limit:
+            return out[:limit]
+    stray = ScreeningFact.select(ScreeningFact.screening).where(
+        ScreeningFact.screening.not_in(Screening.select(Screening.id)) &
+        ScreeningFact.screening.not_in(SummaryReport.select(SummaryReport.screening))).tuples()
+    out += [Difference("screening", i, "row", "present", "missing") for (i,) in stray]
+    stored_vans = {v["van"]: v for v in VanFact.select().dicts()}
+    for van, want in recount_vans().items():
+        have = stored_vans.pop(van, None)
+        for n in ("records", "last_received", "batches", "bundles"):
+            value = _plain(have[n]) if have else None
+            if value != want[n] and not (have is None and not want[n]):
+                out.append(Difference("van", van, n, value, want[n]))
+    for van, have in stored_vans.items():
+        if have["records"] or have["batches"] or have["bundles"]:
+            out.append(Difference("van", van, "row", "present", "missing"))
+    return out[:limit]
