@@ -14,7 +14,7 @@ from .models import Setting, db
 
 AREA_MODULES = ["vanapp.tours.cli", "vanapp.media.cli", "vanapp.player.cli",
                 "vanapp.attendance.cli", "vanapp.games.cli", "vanapp.sync.cli", "vanapp.hub.cli",
-                "vanapp.hub.sync_cli"]
+                "vanapp.hub.sync_cli", "vanapp.hub.facts_cli"]
 
 
 def _make_app(*_args, **_kwargs):

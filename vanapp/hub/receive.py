@@ -179,10 +179,25 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
             SyncBatch.create(van=van_id, key=header["key"], epoch=header["epoch"], cursor_from=header["from"],
                              cursor_to=header["to"], records=counts["records"], source=source,
                              received_at=now, ack=ack)
-    except IntegrityError as exc:
-        # every constraint we know of is checked above; this is the database's last word
+    except _INTEGRITY as exc:
+        # every constraint we know of is checked above; this is the database's last word (the
+        # bulk inserts use the driver's cursor, so its own IntegrityError arrives unwrapped)
         raise BatchRefused(409, "conflict", f"the batch breaks a database constraint: {exc}") from None
     return ack
+
+
+def _driver_integrity_errors() -> tuple:
+    import sqlite3
+    found = [IntegrityError, sqlite3.IntegrityError]
+    try:
+        import psycopg
+        found.append(psycopg.IntegrityError)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+_INTEGRITY = _driver_integrity_errors()
 
 
 def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
