@@ -28,18 +28,20 @@ def create_app(test_config=None):
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
         WTF_CSRF_TIME_LIMIT=None,                 # a console left open all evening still posts
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI="vankit://",         # a van's memory, a hub's database (web/limits_store.py)
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SECRET_KEY"):  # VANAPP_SECRET_KEY unset: keep one in the data dir
-        app.config["SECRET_KEY"] = _secret_key(app.config["DATA_DIR"])
-
     from . import db
     db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
     db.init_app(app)
+    if app.config.get("MODE") == "hub":
+        from .hub import shared
+        shared.init_app(app)          # what every hub process must share: the session key
+    elif not app.config.get("SECRET_KEY"):  # VANAPP_SECRET_KEY unset: keep one in the data dir
+        app.config["SECRET_KEY"] = _secret_key(app.config["DATA_DIR"])
 
     from .web import extensions, i18n, errors
     extensions.init_app(app)

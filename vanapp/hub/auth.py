@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..ids import utcnow
 from ..models import Coordinator, db
-from ..web.extensions import limiter
+from ..web.extensions import limit_scope, limiter
 from ..web.i18n import _safe_next
 
 bp = Blueprint("hubauth", __name__)
@@ -102,8 +102,9 @@ def coordinator_required(view):
 
 def _login_key() -> str:
     """Login attempts are counted per client address, never per cookie: a guesser can drop or
-    forge cookies at will, not its address. The data dir keeps hubs in one process apart."""
-    return f"{current_app.config['DATA_DIR']}|login|{get_remote_address()}"
+    forge cookies at will, not its address. Counted in the hub's database, so every hub process
+    behind a load balancer sees the same count."""
+    return f"{limit_scope()}|login|{get_remote_address()}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
