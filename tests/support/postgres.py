@@ -65,7 +65,15 @@ def _die_with_parent():
 class PostgresServer:
     """initdb + postgres on 127.0.0.1:PORT in a private temp dir."""
 
-    def __init__(self):
+    # A test server: fsync off (it only has to survive the processes under test being killed, not
+    # the machine losing power), which makes a test database several times faster.
+    SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+                "max_connections": "200", "shared_buffers": "32MB"}
+
+    def __init__(self, settings: dict | None = None):
+        """`settings`: server settings instead of the test ones (the benchmarks use PostgreSQL's
+        own defaults: a commit is on disk before it returns)."""
+        self.settings = dict(self.SETTINGS if settings is None else settings)
         self.bin = _bin_dir()
         self.account = _system_user()
         self.root = tempfile.mkdtemp(prefix="vankit-pg-")
@@ -94,12 +102,10 @@ class PostgresServer:
             raise RuntimeError(f"initdb failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         self.log_path = os.path.join(self.root, "postgres.log")
         log = open(self.log_path, "ab")
-        # fsync off: a test server only has to survive the processes under test being killed,
-        # not the machine losing power; it makes a test database several times faster.
+        options = [arg for name, value in self.settings.items() for arg in ("-c", f"{name}={value}")]
         self.proc = subprocess.Popen(
             [os.path.join(self.bin, "postgres"), "-D", self.data, "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", self.root, "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB"],
+             "-h", "127.0.0.1", "-k", self.root, *options],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent, **self._run_kwargs())
         log.close()
         deadline = time.monotonic() + timeout

@@ -245,6 +245,8 @@ def _print_report(data: dict) -> None:
         click.echo(f"van {v['van']} ({states.get(v['state'], v['state'])}): last sync {v['last_sync'] or 'never'}, "
                    f"records held {v['records']}"
                    + (f", {v['qr_only_nights']} night(s) known only from a QR summary" if v["qr_only_nights"] else "")
+                   + (f", {v['summaries_for_review']} summary(ies) about other vans' screenings kept for review"
+                      if v.get("summaries_for_review") else "")
                    + (f"; at its last contact ({v['on_van']['reported_at']}) the van had {v['on_van']['not_received']} "
                       f"change(s) the hub has not received and {v['on_van']['parked']} record(s) set aside"
                       if v.get("on_van") and (v["on_van"]["not_received"] or v["on_van"]["parked"]) else ""))

@@ -56,14 +56,16 @@ def lock(ids: list[str]) -> None:
                    "FROM unnest(%s::text[]) AS x ORDER BY k) AS keys", [_LOCK_SPACE, list(ids)])
 
 
-def refresh(ids) -> None:
-    """Recount the screenings `ids` and rewrite their facts. Call inside the transaction that
-    stored their records, so the facts and the records are committed together."""
+def refresh(ids) -> dict:
+    """Recount the screenings `ids` and rewrite their facts; -> what was counted (by id). Call
+    inside the transaction that stored their records, so both are committed together."""
     ids = sorted({i for i in ids if i})
     if not ids:
-        return
+        return {}
     lock(ids)
-    _write(ids, recount(ids))
+    counted = recount(ids)
+    _write(ids, counted)
+    return counted
 
 
 def _write(ids: list[str], counted: dict) -> None:

@@ -165,9 +165,9 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
                 return dict(done.ack, replayed=True)
             counts, written = _store(van_id, decoded, now)
             cursor = _advance_cursor(van_id, header)
-            _follow_screening_events(decoded, timezone)
             # the numbers follow the records in the same transaction: both are committed or neither
-            facts_store.refresh(_touched_screenings(written))
+            counted = facts_store.refresh(_touched_screenings(written))
+            _follow_screening_events(decoded, timezone, counted)
             facts_store.note_batch(van_id, counts["stored"], source, now)
             changed = counts["stored"] + counts["updated"]
             # a USB bundle brings records, but the van did not reach the hub: no sync, no contact
@@ -205,6 +205,7 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
     counts = {"records": 0, "stored": 0, "updated": 0, "duplicates": 0, "older": 0, "plan_inserted": 0}
     refused, conflicts = [], []
     available = {}                 # model name -> ids that will exist after this batch
+    parents = _Parents()
     plans = []
     for table, columns, rows in decoded:
         id_at = columns.index("id")
@@ -213,7 +214,7 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
         counts["records"] += len(rows)
         stored = table.versions(ids)
         clashes = table.clashes(columns, [r for r in rows if r[id_at] not in stored])
-        missing = _missing_parents(table, columns, rows, available)
+        missing = _missing_parents(table, columns, rows, available, parents)
         if table.owner == "hub":
             # the plan: insert what the hub lacks, never overwrite what it has
             fresh = [r for r in rows if r[id_at] not in stored and r[id_at] not in clashes
@@ -231,7 +232,7 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
             available[table.name] = set(stored) | {r[id_at] for r in fresh}
             plans.append((table, columns, fresh))
             continue
-        foreign = _foreign_parents(table, columns, rows, van_id)
+        foreign = _foreign_parents(table, columns, rows, van_id, parents)
         if foreign:
             raise BatchRefused(403, "foreign_van", f"{len(foreign)} record(s) belong to another van's "
                                "screening; a van may write only about its own",
@@ -319,7 +320,25 @@ def _touched_screenings(written) -> set[str]:
     return touched
 
 
-def _missing_parents(table, columns, rows, available) -> dict[str, str]:
+class _Parents:
+    """The stored parents a batch's records point at, each looked up once per batch (the checks
+    run before anything is written, so what is read stays true until then)."""
+
+    def __init__(self):
+        self.held: dict[str, dict[str, tuple]] = {}
+        self.asked: dict[str, set] = {}
+
+    def versions(self, parent, ids) -> dict[str, tuple]:
+        name = parent.__name__
+        held, asked = self.held.setdefault(name, {}), self.asked.setdefault(name, set())
+        missing = set(ids) - asked
+        if missing:
+            held.update(records.table(parent).versions(missing))
+            asked |= missing
+        return {i: held[i] for i in ids if i in held}
+
+
+def _missing_parents(table, columns, rows, available, parents: _Parents) -> dict[str, str]:
     """id -> message for rows whose foreign keys point at nothing (not stored, not in the batch)."""
     out = {}
     id_at = columns.index("id")
@@ -330,14 +349,14 @@ def _missing_parents(table, columns, rows, available) -> dict[str, str]:
         wanted = {row[at] for row in rows if row[at] is not None}
         here = available.get(parent.__name__, set())
         parent_table = records.table(parent) if parent.__name__ in records.SyncModel.registry() else None
-        known = wanted if parent_table is None else here | parent_table.existing_ids(wanted - here)
+        known = wanted if parent_table is None else here | set(parents.versions(parent, wanted - here))
         for row in rows:
             if row[at] is not None and row[at] not in known:
                 out.setdefault(row[id_at], f"{name}: {parent.__name__} {row[at]} is not on the hub")
     return out
 
 
-def _foreign_parents(table, columns, rows, van_id: str) -> dict[str, str]:
+def _foreign_parents(table, columns, rows, van_id: str, parents: _Parents) -> dict[str, str]:
     """id -> message for rows that point at a record of another van: a tap, play, event or result
     of a screening planned for another van (or of another van's game run). What happened at
     another van's screening is that van's to tell; the coordinator re-plans a screening another
@@ -349,7 +368,7 @@ def _foreign_parents(table, columns, rows, van_id: str) -> dict[str, str]:
             continue
         at = columns.index(name)
         wanted = {row[at] for row in rows if row[at] is not None}
-        owners = {pid: held[1] for pid, held in records.table(parent).versions(wanted).items()}
+        owners = {pid: held[1] for pid, held in parents.versions(parent, wanted).items()}
         for row in rows:
             owner = owners.get(row[at])
             if owner not in (None, "", van_id):
@@ -398,36 +417,26 @@ def cursor_for(van_id: str, epoch: str) -> int:
     return row.cursor if row else 0
 
 
-STATUS_AFTER = {"started": "in_progress", "finished": "done", "cancelled": "cancelled",
-                "rescheduled": "planned"}
-
-
-def _follow_screening_events(decoded, timezone: str) -> None:
-    """The hub's screening status follows the van's events (latest by event time wins)."""
+def _follow_screening_events(decoded, timezone: str, counted: dict) -> None:
+    """The hub's screening status follows the van's events (latest by event time wins), as the
+    recount of this batch's screenings replayed them."""
     touched = set()
     for table, columns, rows in decoded:
         if table.name == "ScreeningEvent":
             at = columns.index("screening")
             touched |= {row[at] for row in rows}
-    for screening_id in touched:
-        events = list(ScreeningEvent.select().where(ScreeningEvent.screening == screening_id)
-                      .order_by(ScreeningEvent.at, ScreeningEvent.id))
-        status, reason, date, start, started = "planned", "", None, None, False
-        for event in events:
-            if event.kind == "reopened":
-                status, reason = ("in_progress" if started else "planned"), event.reason
-            elif event.kind in STATUS_AFTER:
-                status, reason = STATUS_AFTER[event.kind], event.reason
-                started = started or event.kind == "started"
-                if event.kind == "rescheduled" and event.new_date:
-                    date, start = event.new_date, event.new_start or None
-        update = {"status": status, "status_reason": reason}
-        if date:
-            current = Screening.get_or_none(Screening.id == screening_id)
-            if current is not None:
-                start = start or current.start
-                local = dt.datetime.fromisoformat(f"{date}T{start}").replace(tzinfo=ZoneInfo(timezone))
-                update.update(date=date, start=start, starts_at=local)
+    moved = [i for i in touched if i in counted and counted[i].moved_date]
+    starts = dict(Screening.select(Screening.id, Screening.start).where(Screening.id.in_(moved)).tuples()) \
+        if moved else {}
+    for screening_id in sorted(touched):
+        c = counted.get(screening_id)
+        if c is None or c.ev_status is None:
+            continue
+        update = {"status": c.ev_status, "status_reason": c.ev_reason}
+        if c.moved_date and screening_id in starts:
+            start = c.moved_start or starts[screening_id]
+            local = dt.datetime.fromisoformat(f"{c.moved_date}T{start}").replace(tzinfo=ZoneInfo(timezone))
+            update.update(date=c.moved_date, start=start, starts_at=local)
         Screening.update(**update).where(Screening.id == screening_id).execute()
 
 

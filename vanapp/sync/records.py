@@ -6,7 +6,7 @@ than the network, so these helpers speak SQL on the model's own table and column
 import json
 from functools import lru_cache
 
-from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, CharField, ForeignKeyField, IntegerField, SqliteDatabase, TextField
 
 from ..models import SyncModel, db
 from ..models.base import JSONTextField, UTCDateTimeField
@@ -94,6 +94,10 @@ def _column_checker(field):
     return None
 
 
+def _postgres() -> bool:
+    return not isinstance(db.obj, SqliteDatabase)
+
+
 class Table:
     """A syncable model's wire columns (field names) and their SQL columns."""
 
@@ -169,6 +173,10 @@ class Table:
         """id -> (version, van) of those of `ids` already stored."""
         out = {}
         ids = list(ids)
+        if ids and _postgres():
+            # one statement for a whole batch: each round trip costs more than the look-up
+            cursor = db.execute_sql(f'SELECT "id", "version", "van" FROM "{self.table}" WHERE "id" = ANY(%s)', [ids])
+            return {record_id: (version, van) for record_id, version, van in cursor.fetchall()}
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start:start + CHUNK]
             marks = ", ".join([db.param] * len(chunk))
@@ -199,7 +207,7 @@ class Table:
 
     def insert(self, columns: list[str], rows: list[tuple], extra: dict | None = None,
                if_absent: bool = False) -> None:
-        """Insert wire rows in one executemany (plus constant `extra` columns)."""
+        """Insert wire rows in one executemany, or one COPY on PostgreSQL (plus constant `extra` columns)."""
         if not rows:
             return
         extra = extra or {}
@@ -208,8 +216,15 @@ class Table:
         if extra:
             tail = tuple(extra.values())
             params = [row + tail for row in params]
+        quoted = ", ".join(chr(34) + n + chr(34) for n in names)
+        if _postgres() and not if_absent:
+            # COPY: several times the rows per second of an INSERT per row, in the same transaction
+            with db.cursor().copy(f'COPY "{self.table}" ({quoted}) FROM STDIN') as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
         marks = ", ".join([db.param] * len(names))
-        sql = f'INSERT INTO "{self.table}" ({", ".join(chr(34) + n + chr(34) for n in names)}) VALUES ({marks})'
+        sql = f'INSERT INTO "{self.table}" ({quoted}) VALUES ({marks})'
         if if_absent:
             sql += " ON CONFLICT DO NOTHING"
         cursor = db.cursor()
