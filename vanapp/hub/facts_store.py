@@ -13,7 +13,8 @@ from peewee import SqliteDatabase
 from ..ids import to_iso, utcnow
 from ..models import (FactCategory, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact,
                       SummaryReport, SyncBatch, SyncModel, VanFact, db)
-from .recount import CHUNK, recount
+from ..models.hub_facts import PLAN_COLUMNS
+from .recount import CHUNK, Counted, recount
 
 DETAILS = {"category": FactCategory, "participant": FactParticipant, "quiz": FactQuiz, "poll": FactPoll}
 _LOCK_SPACE = 0x56414E          # advisory-lock namespace of the facts ("VAN")
@@ -68,16 +69,43 @@ def refresh(ids) -> dict:
     return counted
 
 
+RECORD_COLUMNS = tuple(Counted("").row())           # what the recount writes (the plan's copy is the triggers')
+
+
 def _write(ids: list[str], counted: dict) -> None:
+    """Rewrite what the records say of `ids` (never the plan's copy): a row per planned screening
+    always, a row per other screening only while a summary names it."""
+    table = ScreeningFact._meta.table_name
+    names = ", ".join(f'"{c}"' for c in RECORD_COLUMNS)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in RECORD_COLUMNS[1:])
+    marks = ", ".join([db.param] * len(RECORD_COLUMNS))
+    rows = [tuple(_plain(v) for v in (counted.get(i) or Counted(i)).row().values()) for i in ids]
+    db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks}) '
+                            f'ON CONFLICT ("screening") DO UPDATE SET {updates}', rows)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        _delete(ScreeningFact, "screening", chunk)
         for model in DETAILS.values():
             _delete(model, "screening", chunk)
-    names = _columns(ScreeningFact)
-    _insert(ScreeningFact, [tuple(c.row()[n] for n in names) for c in counted.values()])
+        marks = ", ".join([db.param] * len(chunk))
+        db.execute_sql(f'DELETE FROM "{table}" WHERE "screening" IN ({marks}) AND planned = 0 '
+                       "AND qr_van IS NULL AND for_review = 0", chunk)
     for name, model in DETAILS.items():
         _insert(model, [row for c in counted.values() for row in c.details()[name]])
+
+
+def sync_plan() -> None:
+    """Copy the plan into every screening's row, as the triggers of migration 0100 do one change
+    at a time (a rebuild, and the migration's fill, do it for all)."""
+    table = ScreeningFact._meta.table_name
+    plan = ", ".join(PLAN_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in PLAN_COLUMNS)
+    db.execute_sql(
+        f'INSERT INTO "{table}" (screening, {plan}) SELECT s.id, 1, s.van, s.date, s.start, s.status, '
+        "s.status_reason, s.tour_id, COALESCE(t.campaign_id, ''), s.village_id, v.name, v.name_en, v.block, "
+        f'v.district FROM "{Screening._meta.table_name}" s JOIN village v ON v.id = s.village_id '
+        f"JOIN tour t ON t.id = s.tour_id WHERE 1 = 1 ON CONFLICT (screening) DO UPDATE SET {updates}")
+    db.execute_sql(f'UPDATE "{table}" SET planned = 0 WHERE planned = 1 AND NOT EXISTS '
+                   f'(SELECT 1 FROM "{Screening._meta.table_name}" s WHERE s.id = "{table}".screening)')
 
 
 def note_batch(van_id: str, stored: int, source: str, now) -> None:
@@ -111,6 +139,8 @@ def _write_transaction():
 def rebuild(progress=None) -> dict:
     """Recount every screening and every van from the records, a chunk of screenings per
     transaction (batches arriving meanwhile wait only for their own screenings' chunk)."""
+    with _write_transaction():
+        sync_plan()
     ids = all_ids()
     rows = 0
     for start in range(0, len(ids), CHUNK):
@@ -175,7 +205,7 @@ class Difference:
 
 
 def _stored_rows(chunk: list[str]) -> tuple[dict, dict]:
-    names = _columns(ScreeningFact)
+    names = RECORD_COLUMNS + ("planned",)
     marks = ", ".join([db.param] * len(chunk))
     rows = {}
     cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM '
@@ -193,28 +223,28 @@ def _stored_rows(chunk: list[str]) -> tuple[dict, dict]:
 
 
 def check(progress=None, limit: int = 1000) -> list[Difference]:
-    """Recount every screening and van and compare with the stored facts; [] when they agree.
-    Reads in chunks (memory stays flat); stops listing after `limit` differences."""
-    out: list[Difference] = []
+    """Recount every screening and van and compare with the stored facts, and the plan's copy
+    with the plan; [] when they agree. Reads in chunks (memory stays flat); stops listing after
+    `limit` differences."""
+    out: list[Difference] = _plan_differences(limit)
     ids = all_ids()
-    names = _columns(ScreeningFact)
+    planned = {i for (i,) in Screening.select(Screening.id).tuples()}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         counted = recount(chunk)
         rows, details = _stored_rows(chunk)
         for i in chunk:
-            want = counted.get(i)
+            want = counted.get(i) or (Counted(i) if i in planned else None)
             have = rows.get(i)
             if want is None and have is None:
                 continue
-            want_row = {n: _plain(v) for n, v in want.row().items()} if want else None
-            if have is None or want_row is None:
+            if have is None or want is None:
                 out.append(Difference("screening", i, "row", "present" if have else "missing",
-                                      "present" if want_row else "missing"))
+                                      "present" if want else "missing"))
                 continue
-            for n in names:
-                if have[n] != want_row[n]:
-                    out.append(Difference("screening", i, n, have[n], want_row[n]))
+            for n, value in want.row().items():
+                if have[n] != _plain(value):
+                    out.append(Difference("screening", i, n, have[n], _plain(value)))
             want_details = want.details()
             for name in DETAILS:
                 stored = sorted(details.get(i, {}).get(name, []))
@@ -240,3 +270,18 @@ def check(progress=None, limit: int = 1000) -> list[Difference]:
         if have["records"] or have["batches"] or have["bundles"]:
             out.append(Difference("van", van, "row", "present", "missing"))
     return out[:limit]
+
+
+def _plan_differences(limit: int) -> list[Difference]:
+    """Rows whose copy of the plan is not the plan (the triggers keep it; nothing else may)."""
+    table = ScreeningFact._meta.table_name
+    plan = ["1", "s.van", "s.date", "s.start", "s.status", "s.status_reason", "s.tour_id",
+            "COALESCE(t.campaign_id, '')", "s.village_id", "v.name", "v.name_en", "v.block", "v.district"]
+    differs = " OR ".join(f"f.{c} <> {p}" for c, p in zip(PLAN_COLUMNS, plan))
+    found = db.execute_sql(
+        f'SELECT s.id FROM "{Screening._meta.table_name}" s JOIN village v ON v.id = s.village_id '
+        f'JOIN tour t ON t.id = s.tour_id LEFT JOIN "{table}" f ON f.screening = s.id '
+        f"WHERE f.screening IS NULL OR {differs} "
+        f'UNION ALL SELECT f.screening FROM "{table}" f WHERE f.planned = 1 AND NOT EXISTS '
+        f'(SELECT 1 FROM "{Screening._meta.table_name}" s WHERE s.id = f.screening) LIMIT {int(limit)}').fetchall()
+    return [Difference("screening", i, "plan", "the row's copy of the plan", "the plan") for (i,) in found]

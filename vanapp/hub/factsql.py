@@ -9,46 +9,43 @@ from contextlib import contextmanager
 from peewee import SqliteDatabase
 
 from ..ids import from_iso
-from ..models import (FactCategory, FactPoll, FactQuiz, Screening, ScreeningFact, SummaryReport, Tour,
-                      Village, db)
+from ..models import FactCategory, FactPoll, FactQuiz, ScreeningFact, SummaryReport, db
 from .facts import GENDER_AGE, OTHER, Facts
 
-# The plan's screenings with their facts, and the nights known only from a QR summary.
-_PLANNED = """
-SELECT s.id AS id, COALESCE(f.moved_date, s.date) AS date, COALESCE(f.moved_start, s.start) AS start,
-  s.van AS van, s.tour_id AS tour, COALESCE(t.campaign_id, '') AS campaign, s.village_id AS village_id,
-  v.name AS village, v.name_en AS village_en, v.block AS block, v.district AS district,
-  COALESCE(f.ev_status, s.status) AS status,
-  CASE WHEN f.ev_status IS NULL THEN s.status_reason ELSE f.ev_reason END AS status_reason,
-  CASE WHEN f.qr_van IS NOT NULL AND (s.van = '' OR s.van = f.qr_van) THEN 1 ELSE 0 END AS qr_ok,
-  {facts}
-FROM {screening} s JOIN {village} v ON v.id = s.village_id JOIN {tour} t ON t.id = s.tour_id
-LEFT JOIN {fact} f ON f.screening = s.id
-WHERE 1 = 1 {where}"""
-_UNPLANNED = """
-SELECT f.screening AS id, f.qr_date AS date, '' AS start, f.qr_van AS van, '' AS tour, '' AS campaign,
-  'qr:' || f.qr_van || ':' || f.qr_village AS village_id, f.qr_village AS village, f.qr_village AS village_en,
-  '' AS block, '' AS district, COALESCE(f.ev_status, 'planned') AS status,
-  CASE WHEN f.ev_status IS NULL THEN '' ELSE f.ev_reason END AS status_reason, 1 AS qr_ok,
+# One row per screening, from one table: the plan's copy and what the van told (a night known
+# only from its QR summary has no plan: its date, village and van are the summary's).
+_INNER = """
+SELECT screening AS id,
+  CASE WHEN planned = 1 THEN COALESCE(moved_date, plan_date) ELSE qr_date END AS date,
+  CASE WHEN planned = 1 THEN COALESCE(moved_start, plan_start) ELSE '' END AS start,
+  CASE WHEN planned = 1 THEN plan_van ELSE qr_van END AS van,
+  tour, campaign,
+  CASE WHEN planned = 1 THEN village_id ELSE 'qr:' || qr_van || ':' || qr_village END AS village_id,
+  CASE WHEN planned = 1 THEN village ELSE qr_village END AS village,
+  CASE WHEN planned = 1 THEN village_en ELSE qr_village END AS village_en,
+  block, district,
+  COALESCE(ev_status, CASE WHEN planned = 1 THEN plan_status ELSE 'planned' END) AS status,
+  CASE WHEN ev_status IS NOT NULL THEN ev_reason WHEN planned = 1 THEN plan_reason ELSE '' END AS status_reason,
+  CASE WHEN qr_van IS NOT NULL AND (planned = 0 OR plan_van = '' OR plan_van = qr_van) THEN 1 ELSE 0 END AS qr_ok,
   {facts}
 FROM {fact} f
-WHERE f.qr_van IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {screening} s WHERE s.id = f.screening) {where}"""
+WHERE (planned = 1 OR qr_van IS NOT NULL) {where}"""
 _FACT_COLUMNS = ("began", "tapped", "men", "women", "boys", "girls", "other", "people", "taps", "corrections",
                  "head_start", "head_end", "participants", "has_pledge", "pledges", "received_at",
                  "qr_counts", "q_men", "q_women", "q_boys", "q_girls", "q_other", "q_people", "q_participants",
                  "qr_pledges", "q_pledges", "qr_received_at", "for_review")
-_QR_COUNTS = "f_qr_counts = 1 AND qr_ok = 1 AND COALESCE(f_tapped, 0) = 0"
+_QR_COUNTS = "f_qr_counts = 1 AND qr_ok = 1 AND f_tapped = 0"
 _OUTER = f"""
 SELECT id, date, start, van, tour, campaign, village_id, village, village_en, block, district, status,
   status_reason,
-  CASE WHEN status <> 'cancelled' AND (status IN ('done', 'in_progress') OR COALESCE(f_began, 0) = 1
-       OR COALESCE(f_tapped, 0) = 1 OR qr_ok = 1) THEN 1 ELSE 0 END AS held,
+  CASE WHEN status <> 'cancelled' AND (status IN ('done', 'in_progress') OR f_began = 1
+       OR f_tapped = 1 OR qr_ok = 1) THEN 1 ELSE 0 END AS held,
   CASE WHEN f_tapped = 1 THEN 'synced' WHEN {_QR_COUNTS} THEN 'qr_summary' ELSE '' END AS source,
   {", ".join(f"CASE WHEN f_tapped = 1 THEN f_{b} WHEN {_QR_COUNTS} THEN f_q_{b} ELSE 0 END AS {b}"
              for b in GENDER_AGE + (OTHER, "people"))},
   CASE WHEN f_participants > 0 THEN f_participants WHEN qr_ok = 1 THEN f_q_participants ELSE 0 END
     AS participant_total,
-  CASE WHEN COALESCE(f_participants, 0) = 0 AND qr_ok = 1 THEN f_q_participants ELSE 0 END AS qr_participants,
+  CASE WHEN f_participants = 0 AND qr_ok = 1 THEN f_q_participants ELSE 0 END AS qr_participants,
   CASE WHEN f_has_pledge = 1 THEN f_pledges WHEN f_qr_pledges = 1 AND qr_ok = 1 THEN f_q_pledges ELSE 0 END
     AS pledges,
   CASE WHEN f_has_pledge = 1 THEN 'synced' WHEN f_qr_pledges = 1 AND qr_ok = 1 THEN 'qr_summary' ELSE '' END
@@ -56,8 +53,8 @@ SELECT id, date, start, van, tour, campaign, village_id, village, village_en, bl
   CASE WHEN {_QR_COUNTS} AND f_qr_received_at IS NOT NULL
             AND (f_received_at IS NULL OR f_qr_received_at > f_received_at)
        THEN f_qr_received_at ELSE f_received_at END AS received_at,
-  COALESCE(f_taps, 0) AS taps, COALESCE(f_corrections, 0) AS corrections, f_head_start AS head_start,
-  f_head_end AS head_end, COALESCE(f_for_review, 0) AS for_review
+  f_taps AS taps, f_corrections AS corrections, f_head_start AS head_start, f_head_end AS head_end,
+  f_for_review AS for_review
 FROM ({{inner}}) AS inner_rows"""
 COLUMNS = ("id", "date", "start", "van", "tour", "campaign", "village_id", "village", "village_en", "block",
            "district", "status", "status_reason", "held", "source") + GENDER_AGE + (OTHER, "people") + (
@@ -66,30 +63,22 @@ COLUMNS = ("id", "date", "start", "van", "tour", "campaign", "village_id", "vill
 ORDER = "ORDER BY date, start, id"
 
 
-def _names() -> dict:
-    return {"screening": f'"{Screening._meta.table_name}"', "village": f'"{Village._meta.table_name}"',
-            "tour": f'"{Tour._meta.table_name}"', "fact": f'"{ScreeningFact._meta.table_name}"'}
-
-
 def rows(filters, where: str = "", params=()) -> tuple[str, list]:
     """(SQL, parameters) of one row per screening under `filters` (reports.Filters), named as
     COLUMNS, further narrowed by `where` (SQL over those columns, with `?` for each of `params`)."""
     facts = ", ".join(f"f.{c} AS f_{c}" for c in _FACT_COLUMNS)
-    planned_where, planned_params = [], []
-    for column, value in (("v.district", filters.district), ("s.van", filters.van),
-                          ("t.campaign_id", filters.campaign)):
+    inner_where, inner_params = [], []
+    # a night known only from its QR summary has no district or campaign
+    for column, value in (("district", filters.district), ("campaign", filters.campaign)):
         if value:
-            planned_where.append(f"AND {column} = ?")
-            planned_params.append(value)
-    inner = _PLANNED.format(facts=facts, where=" ".join(planned_where), **_names())
-    inner_params = list(planned_params)
-    # a night the hub knows only from its QR summary has no district or campaign
-    if not (filters.district or filters.campaign):
-        unplanned_where = "AND f.qr_van = ?" if filters.van else ""
-        inner += " UNION ALL " + _UNPLANNED.format(facts=facts, where=unplanned_where, **_names())
-        inner_params += [filters.van] if filters.van else []
-    outer_where = []
-    outer_params = []
+            inner_where.append(f"AND planned = 1 AND {column} = ?")
+            inner_params.append(value)
+    if filters.van:
+        inner_where.append("AND ((planned = 1 AND plan_van = ?) OR (planned = 0 AND qr_van = ?))")
+        inner_params += [filters.van, filters.van]
+    inner = _INNER.format(facts=facts, where=" ".join(inner_where),
+                          fact=f'"{ScreeningFact._meta.table_name}"')
+    outer_where, outer_params = [], []
     if filters.date_from:
         outer_where.append("AND date >= ?")
         outer_params.append(filters.date_from)
@@ -102,6 +91,16 @@ def rows(filters, where: str = "", params=()) -> tuple[str, list]:
     # one level up, so the conditions may name the computed columns (held, source...)
     sql = f"SELECT * FROM ({_OUTER.format(inner=inner)}) AS screening_rows WHERE 1 = 1 {' '.join(outer_where)}"
     return sql, inner_params + outer_params
+
+
+def postgres() -> bool:
+    return not isinstance(db.obj, SqliteDatabase)
+
+
+def cte_materialized() -> bool:
+    """Whether `WITH x AS MATERIALIZED` is understood (PostgreSQL 12+, SQLite 3.35+)."""
+    import sqlite3
+    return postgres() or sqlite3.sqlite_version_info >= (3, 35)
 
 
 def execute(sql: str, params=()):

@@ -73,22 +73,46 @@ def _num(value) -> int:
     return int(value or 0)
 
 
+_SUMS = """COUNT(*), SUM(held), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN held = 0 AND status <> 'cancelled' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN 1 ELSE 0 END),
+  COUNT(DISTINCT CASE WHEN held = 1 THEN village_id END),
+  COUNT(DISTINCT CASE WHEN held = 1 AND district <> '' THEN district END),
+  SUM(held * men), SUM(held * women), SUM(held * boys), SUM(held * girls), SUM(held * other),
+  SUM(held * people), SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN people ELSE 0 END),
+  SUM(held * participant_total), SUM(held * qr_participants), SUM(held * pledges),
+  SUM(CASE WHEN held = 1 AND pledge_source = 'qr_summary' THEN pledges ELSE 0 END)"""
+
+
+def _totals(filters: Filters) -> tuple[tuple, list, list]:
+    """(the totals, [(district, held, villages, people)], [(van, ...)]) in one pass over the rows:
+    grouping sets on PostgreSQL, the same three groupings in one statement on SQLite."""
+    sql, params = factsql.rows(filters)
+    if factsql.postgres():
+        found = factsql.execute(
+            f"SELECT GROUPING(district, van), district, van, {_SUMS} FROM ({sql}) AS r "
+            "GROUP BY GROUPING SETS ((), (district), (van))", params).fetchall()
+    else:
+        found = factsql.execute(" UNION ALL ".join(
+            f"SELECT {g}, {d}, {v}, {_SUMS} FROM ({sql}) AS r {group}" for g, d, v, group in (
+                (3, "NULL", "NULL", ""), (1, "district", "NULL", "GROUP BY district"),
+                (2, "NULL", "van", "GROUP BY van"))), params * 3).fetchall()
+    totals = next((row[3:] for row in found if row[0] == 3), None) or (0,) * 18
+    groups = {1: [], 2: []}
+    for g, district, van, _n, held, *rest in found:
+        if g in groups and held:
+            # held screenings, the distinct villages they reached, the people they counted
+            groups[g].append((district if g == 1 else van, _num(held), _num(rest[3]), _num(rest[10])))
+    return totals, sorted(groups[1]), sorted(groups[2])
+
+
 def report(filters: Filters, vans: bool = True) -> dict:
     """Every reach total under `filters`, JSON-ready (the same as `vanapp hub report --json`):
-    sums in SQL over one row per screening (factsql.rows), whatever the size of the history."""
-    sql, params = factsql.rows(filters)
+    sums in SQL over one row per screening (factsql.rows) — two statements, whatever the size
+    of the history."""
+    totals, by_district, by_van = _totals(filters)
     (total, held, cancelled, not_held, held_qr, villages, districts, men, women, boys, girls, other, people,
-     people_qr, participants, participants_qr, pledges, pledges_qr) = factsql.execute(f"""
-        SELECT COUNT(*), SUM(held), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN held = 0 AND status <> 'cancelled' THEN 1 ELSE 0 END),
-          SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN 1 ELSE 0 END),
-          COUNT(DISTINCT CASE WHEN held = 1 THEN village_id END),
-          COUNT(DISTINCT CASE WHEN held = 1 AND district <> '' THEN district END),
-          SUM(held * men), SUM(held * women), SUM(held * boys), SUM(held * girls), SUM(held * other),
-          SUM(held * people), SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN people ELSE 0 END),
-          SUM(held * participant_total), SUM(held * qr_participants), SUM(held * pledges),
-          SUM(CASE WHEN held = 1 AND pledge_source = 'qr_summary' THEN pledges ELSE 0 END)
-        FROM ({sql}) AS r""", params).fetchone()
+     people_qr, participants, participants_qr, pledges, pledges_qr) = totals
     people_out = {"men": _num(men), "women": _num(women), "boys": _num(boys), "girls": _num(girls),
                   "other": _num(other), "total": _num(people)}
     people_out["male"] = people_out["men"] + people_out["boys"]
@@ -96,10 +120,9 @@ def report(filters: Filters, vans: bool = True) -> dict:
     people_out["adults"] = people_out["men"] + people_out["women"]
     people_out["under_18"] = people_out["boys"] + people_out["girls"]
     people_out["from_qr_summary"] = _num(people_qr)
-    held_sql = factsql.rows(filters, "held = 1")
+    details = _details(filters)
     by_band, by_gender = Counter(), Counter()
-    for gender, band, n in _joined(held_sql, FactParticipant, "SELECT d.gender, d.age_band, SUM(d.n)",
-                                   "GROUP BY d.gender, d.age_band"):
+    for gender, band, n in details["participant"]:
         by_band[band] += _num(n)
         by_gender[gender] += _num(n)
     out = {
@@ -113,51 +136,63 @@ def report(filters: Filters, vans: bool = True) -> dict:
                          "by_age_band": dict(sorted(by_band.items())),
                          "by_gender": dict(sorted(by_gender.items()))},
         "pledges": {"total": _num(pledges), "from_qr_summary": _num(pledges_qr)},
-        "quiz": quiz_results(held_sql),
-        "polls": poll_shifts(held_sql),
-        "by_district": _by(held_sql, "district"),
-        "by_van": _by(held_sql, "van"),
+        "quiz": quiz_results(details["quiz"]),
+        "polls": poll_shifts(details["poll"], details["poll_screenings"]),
+        "by_district": [{"name": n, "held": h, "villages": v, "people": p} for n, h, v, p in by_district],
+        "by_van": [{"name": n, "held": h, "villages": v, "people": p} for n, h, v, p in by_van],
     }
     if vans:
         out["vans"] = van_status(filters.van or None)
     return out
 
 
-def _joined(held_sql, model, select: str, tail: str):
-    """Rows of a facts detail table (as `d`) joined with the held screenings."""
-    sql, params = held_sql
-    return factsql.execute(f'{select} FROM "{model._meta.table_name}" d JOIN ({sql}) AS r '
-                           f"ON r.id = d.screening {tail}", params).fetchall()
+def _details(filters: Filters) -> dict[str, list]:
+    """The held screenings' sign-ins, quiz and poll tallies, summed in one statement: the held
+    screenings are found once (a CTE) and each detail table is joined with them."""
+    sql, params = factsql.rows(filters, "held = 1")
+    names = {m: f'"{m._meta.table_name}"' for m in (FactParticipant, FactQuiz, FactPoll)}
+    found = factsql.execute(f"""
+        WITH held AS {"MATERIALIZED" if factsql.cte_materialized() else ""} (SELECT id FROM ({sql}) AS r)
+        SELECT 'participant', d.gender, d.age_band, '', '', SUM(d.n), 0, 0
+          FROM {names[FactParticipant]} d JOIN held h ON h.id = d.screening GROUP BY d.gender, d.age_band
+        UNION ALL
+        SELECT 'quiz', d.game, d.question, '', '', SUM(d.answers), SUM(d.correct), COUNT(*)
+          FROM {names[FactQuiz]} d JOIN held h ON h.id = d.screening GROUP BY d.game, d.question
+        UNION ALL
+        SELECT 'poll', d.game, d.question, d.phase, d.choice, SUM(d.n), 0, 0
+          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening WHERE d.paired = 1
+          GROUP BY d.game, d.question, d.phase, d.choice
+        UNION ALL
+        SELECT 'poll_screenings', d.game, d.question, '', '', COUNT(DISTINCT d.screening), 0, 0
+          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening WHERE d.paired = 1
+          GROUP BY d.game, d.question""", params).fetchall()
+    out = {"participant": [], "quiz": [], "poll": [], "poll_screenings": []}
+    for kind, a, b, c, d, n1, n2, n3 in found:
+        if kind == "participant":
+            out[kind].append((a, b, n1))
+        elif kind == "quiz":
+            out[kind].append((a, b, n1, n2, n3))
+        elif kind == "poll":
+            out[kind].append((a, b, c, d, n1))
+        else:
+            out[kind].append((a, b, n1))
+    return out
 
 
-def _by(held_sql, column: str) -> list[dict]:
-    sql, params = held_sql
-    found = factsql.execute(f"SELECT {column}, COUNT(*), COUNT(DISTINCT village_id), SUM(people) "
-                            f"FROM ({sql}) AS r GROUP BY {column}", params).fetchall()
-    return [{"name": name, "held": _num(n), "villages": _num(v), "people": _num(p)}
-            for name, n, v, p in sorted(found, key=lambda r: r[0])]
-
-
-def quiz_results(held_sql) -> list[dict]:
+def quiz_results(found) -> list[dict]:
     """Per quiz question: answers, correct answers and the correct share, over held screenings."""
-    found = _joined(held_sql, FactQuiz, "SELECT d.game, d.question, SUM(d.answers), SUM(d.correct), COUNT(*)",
-                    "GROUP BY d.game, d.question")
     return [{"game": g, "question": q, "answers": _num(a), "correct": _num(c), "screenings": _num(n),
              "correct_share": round(_num(c) / _num(a), 4) if a else 0.0}
             for g, q, a, c, n in sorted(found, key=lambda r: (r[0], r[1]))]
 
 
-def poll_shifts(held_sql) -> list[dict]:
+def poll_shifts(found, screening_counts) -> list[dict]:
     """Before/after polls: the same game asked before and after the film at the same screening;
     only screenings where both were asked count. Shift = after share - before share."""
     phases: dict[tuple, dict[str, Counter]] = {}
-    for game, question, phase, choice, n in _joined(
-            held_sql, FactPoll, "SELECT d.game, d.question, d.phase, d.choice, SUM(d.n)",
-            "WHERE d.paired = 1 GROUP BY d.game, d.question, d.phase, d.choice"):
+    for game, question, phase, choice, n in found:
         phases.setdefault((game, question), {}).setdefault(phase, Counter())[choice] += _num(n)
-    screenings = {(g, q): _num(n) for g, q, n in _joined(
-        held_sql, FactPoll, "SELECT d.game, d.question, COUNT(DISTINCT d.screening)",
-        "WHERE d.paired = 1 GROUP BY d.game, d.question")}
+    screenings = {(g, q): _num(n) for g, q, n in screening_counts}
     out = []
     for key in sorted(phases):
         before, after = phases[key].get("before", Counter()), phases[key].get("after", Counter())

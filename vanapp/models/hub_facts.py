@@ -1,10 +1,12 @@
 """The hub's running numbers (hub side, never synced): per screening, what its van's records and
-its night's QR summary add to the reach; per van, what the hub holds from it. Written in the
-transaction that stores the records (vanapp/hub/facts_store.py), so a report is a sum over one
-row per screening; every value here can be recounted from the records (`vanapp hub facts --check`).
+its night's QR summary add to the reach, beside a copy of its plan; per van, what the hub holds
+from it. So a report is a sum over one table with one row per screening.
 
-Only what the van told is kept here. What the plan says (date, village, van, planned status) and
-what the content says is joined in when reading, so a plan edited later is read as it is now.
+Two writers keep a row, each its own columns, each in the transaction of the change it follows:
+what the van told (events, taps, summaries...) is recounted by vanapp/hub/facts_store.py when
+records or a summary arrive; the plan's copy (`planned` and the `plan_*`, place and tour columns)
+is kept by database triggers on screening, village and tour (migration 0100), whatever writes
+the plan. Every value can be recounted from the records and the plan (`vanapp hub facts --check`).
 """
 from peewee import CharField, CompositeKey, FloatField, IntegerField, TextField
 
@@ -18,6 +20,20 @@ class ScreeningFact(BaseModel):
     are the QR summary of the screening's own van (`qr_van`): a stand-in that counts only where
     nothing of that kind was synced; summaries from other vans are `for_review` only."""
     screening = CharField(primary_key=True, max_length=64)
+    # the plan, as the triggers copy it (planned = 0: the hub knows the night only from a summary)
+    planned = IntegerField(default=0)
+    plan_van = CharField(max_length=64, default="")
+    plan_date = CharField(max_length=10, default="")
+    plan_start = CharField(max_length=5, default="")
+    plan_status = CharField(max_length=16, default="")
+    plan_reason = TextField(default="")
+    tour = CharField(max_length=64, default="", index=True)
+    campaign = CharField(max_length=64, default="")
+    village_id = CharField(max_length=64, default="", index=True)
+    village = CharField(max_length=120, default="")
+    village_en = CharField(max_length=120, default="")
+    block = CharField(max_length=120, default="")
+    district = CharField(max_length=120, default="")
     # the crew's lifecycle events, replayed in time order (None: no event yet, the plan stands)
     ev_status = CharField(max_length=16, null=True)
     ev_reason = TextField(default="")
@@ -124,4 +140,6 @@ class RateLimit(BaseModel):
     expires_at = FloatField()                       # Unix time
 
 
+PLAN_COLUMNS = ("planned", "plan_van", "plan_date", "plan_start", "plan_status", "plan_reason", "tour",
+                "campaign", "village_id", "village", "village_en", "block", "district")
 FACT_MODELS = [ScreeningFact, FactCategory, FactParticipant, FactQuiz, FactPoll, VanFact]
