@@ -57,7 +57,7 @@ def dump() -> dict:
 def coordinator_files(app):
     """The test tours are a coordinator's files, for several vans: `vanapp schedule import`
     reads them as the hub does (a van's laptop takes only its own van's tours, which
-    test_tours_identity.py tests)."""
+    test_van_identity.py tests)."""
     app.config["MODE"] = "hub"
 
 
