@@ -123,4 +123,6 @@ def init_app(app):
         check = current_app.extensions.get("reach")
         if check is None or request.endpoint not in WARN_ENDPOINTS:
             return {}
-        return {"join_warning": warning(check.state)}
+        state = check.state
+        known = "pending" if state["ok"] is None else ("ok" if state["ok"] else state["problem"])
+        return {"join_warning": warning(state), "join_check": known}
