@@ -191,10 +191,9 @@ def pair(hub_url: str, code: str, timeout: float = 30.0, retries: int = 2) -> di
         identity.check_pairing(payload["van_id"], me)    # a hub that did not check it itself
     except identity.WrongVan as exc:
         raise SyncError("wrong_van", exc.message, mine=exc.mine, theirs=exc.theirs) from None
-    previous = Setting.get_value(state.VAN_ID) or ""
+    # one van id per laptop: a laptop that was another van was refused above
     state.save_pairing(hub_url, payload["van_id"], payload["secret"])
-    return {"van_id": payload["van_id"], "hub_url": hub_url, "name": payload.get("name", ""),
-            "previous_van_id": previous if previous and previous != payload["van_id"] else ""}
+    return {"van_id": payload["van_id"], "hub_url": hub_url, "name": payload.get("name", "")}
 
 
 # --- sync ---------------------------------------------------------------------------------------

@@ -218,9 +218,6 @@ def pair():
         flash(words, "error")
         return redirect(url_for("syncui.status"))
     flash(_("Paired: this laptop is %(van)s on %(hub)s.", van=outcome["van_id"], hub=outcome["hub_url"]), "ok")
-    if outcome["previous_van_id"]:
-        flash(_("This laptop was set up as %(old)s. Records made under that name stay on the laptop and "
-                "are listed here as parked, not sent.", old=outcome["previous_van_id"]), "warn")
     return redirect(url_for("syncui.status"))
 
 
