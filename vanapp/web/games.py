@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..games import joinurl
-from ..games.engine import GameError, engine_for
+from ..games.machine import GameError, engine_for
 from ..games.results import run_summary, screening_results
 from ..models import Game, GameRun, Screening
 from ..tours import queries

@@ -9,8 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..models import Screening, Tour, db
-from . import ics, identity, queries
-from .importer import import_files
+from ..tours import ics, identity, queries
+from ..tours.importer import import_files
 
 
 @click.group("schedule", cls=AppGroup)
@@ -51,8 +51,8 @@ def _load_content_if_empty() -> None:
 def _sample_is_another_vans(files) -> bool:
     """A laptop set up as another van (`vanapp init --van`) skips the sample tours, saying so,
     instead of failing `make run` on them."""
-    from .sources import expand, parse_source
-    from .validate import merge_tours
+    from ..tours.sources import expand, parse_source
+    from ..tours.validate import merge_tours
     mine = identity.this_van().van
     if not mine:
         return False
