@@ -118,10 +118,12 @@ def serve_command(host, port, threads):
     for hook in app.extensions.get("vanapp_start_hooks", []):
         hook(app)
     here, phones = open_urls(host, port)
+    if app.config.get("PUBLIC_URL"):
+        phones = app.config["PUBLIC_URL"].rstrip("/") + "/"      # the address the crew set for phones
     click.echo(f"VanKit ({app.config['MODE']}): open {here} on this laptop", err=True)
     if app.config["MODE"] == "van":
         if phones:
-            click.echo(f"phones on the hotspot: {phones} (games: {join_url_for(app.config)})", err=True)
+            click.echo(f"phones: {phones} (games: {join_url_for(app.config)})", err=True)
         else:
             click.echo("phones cannot reach this server: it listens on this laptop only"
                        if host not in ("0.0.0.0", "::") else
