@@ -179,8 +179,8 @@ def night_records(i: int, size: int) -> tuple[list[tuple[str, dict]], dict | Non
 
 def document(van: str, seq: int, records: list[tuple[str, dict]]) -> dict:
     """A push batch as the van's outbox makes it (column lists per model, in the wire format)."""
-    from vanapp.sync import records as tables
-    from vanapp.sync.wire import FORMAT, encode_models
+    from vanapp.protocol import records as tables
+    from vanapp.protocol.wire import FORMAT, encode_models
     by_model: dict[str, list[dict]] = {}
     for model, row in records:
         by_model.setdefault(model, []).append(row)

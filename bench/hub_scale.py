@@ -97,7 +97,7 @@ def bare_ingest(size: int, postgres: bool, sample: int = 60) -> dict:
     """Records per second of a bare COPY / executemany of nights' records (fresh ids, existing
     screenings) into the hub's own tables, 2,000 a transaction, rolled back."""
     from vanapp.models import db
-    from vanapp.sync import records as tables
+    from vanapp.protocol import records as tables
     batches, batch, count = [], [], 0
     for i in range(max(0, size - sample * 3), size):
         rows, _summary = hub_nights.night_records(i, size + 10**9)
@@ -277,7 +277,7 @@ def measure(backend: Backend, size: int, runs: int) -> dict:
 
 def run_backend(name: str, sizes: list[str], runs: int) -> dict:
     from vanapp import db as database
-    from vanapp.hub.auth import create_coordinator
+    from vanapp.hub.accounts import create_coordinator
     from vanapp.models import db
     backend = Backend(name)
     results = {}

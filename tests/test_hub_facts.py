@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from vanapp.attendance.summary import encode_summary, summary_key
+from vanapp.protocol.summary import encode_summary, summary_key
 from vanapp.hub import facts_store, reports
 from vanapp.hub.reports import Filters
 from vanapp.ids import new_id, to_iso
@@ -191,7 +191,7 @@ def test_a_night_belongs_to_its_van(hub):
         assert (vans["van-04"]["summaries_for_review"], vans["van-04"]["qr_only_nights"]) == (2, 0)
         assert (vans["van-03"]["summaries_for_review"], vans["van-03"]["qr_only_nights"]) == (0, 1)
         assert reports.report(Filters(van="van-04"))["people"]["total"] == 0
-        from vanapp.hub.auth import create_coordinator
+        from vanapp.hub.accounts import create_coordinator
         create_coordinator(COORDINATOR, PASSWORD)
     agree()
     coordinator = hub.test_client()
@@ -237,7 +237,7 @@ def test_the_trace_of_a_total_is_paged(hub):
     van = Night(hub)
     van.push({"TallyEvent": [t for i, s in enumerate(ids) for t in taps(s, "women", i + 1)]})
     with db.connection_context():
-        from vanapp.hub.auth import create_coordinator
+        from vanapp.hub.accounts import create_coordinator
         create_coordinator(COORDINATOR, PASSWORD)
     coordinator = hub.test_client()
     login(coordinator)
@@ -312,7 +312,7 @@ def test_exports_stream_more_screenings_than_fit_in_one_chunk(hub):
                                   counts={"pledged": {"phones": 1, "hands": 2}}, received_at=T0)
         facts_store.rebuild()
         data = reports.report(Filters(), vans=False)
-        from vanapp.hub.auth import create_coordinator
+        from vanapp.hub.accounts import create_coordinator
         create_coordinator(COORDINATOR, PASSWORD)
     assert first.id and data["screenings"]["held"] == n
     coordinator = hub.test_client()

@@ -35,7 +35,7 @@ class TwoProcessHub(Hub):
 def hub(server_factory, pg_migrated_url):
     hub = TwoProcessHub(server_factory, pg_migrated_url)
     with hub.db():
-        from vanapp.hub.auth import create_coordinator
+        from vanapp.hub.accounts import create_coordinator
         create_coordinator(COORDINATOR, PASSWORD)
     yield hub
     hub.balancer.close()

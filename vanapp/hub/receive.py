@@ -14,8 +14,8 @@ from peewee import IntegrityError, SqliteDatabase
 from ..ids import from_iso, to_iso, utcnow
 from ..models import (GameRun, Screening, ScreeningEvent, ScreeningFact, SummaryReport, SyncBatch, Van,
                       VanCursor, db)
-from ..sync import records
-from ..sync.wire import MAX_RECORDS, WireError, decode_models
+from ..protocol import records
+from ..protocol.wire import MAX_RECORDS, WireError, decode_models
 from . import facts_store
 
 KEY_MAX = 64

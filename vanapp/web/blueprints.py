@@ -2,7 +2,7 @@
 
 Areas add their blueprint here once; a nav entry shows only when its endpoint exists.
 """
-from flask import current_app, jsonify
+from flask import current_app, jsonify, session
 from flask_babel import lazy_gettext as _l
 
 # (endpoint, label) in the order the crew sees them.
@@ -25,14 +25,18 @@ def register(app):
 
     @app.context_processor
     def _nav():
-        return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        out = {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        if current_app.config.get("MODE") != "hub" and session.get("crew"):
+            from ..tours import identity
+            out["this_van"] = identity.this_van()     # shown in the header: one laptop, one van
+        return out
 
     if app.config.get("MODE") == "hub":
-        from ..hub import web as hub_web
+        from . import hub as hub_web
         hub_web.register(app)
         return
 
-    from . import auth, console, run, attendance, games, audience, syncui
+    from . import auth, console, run, attendance, games, audience, sync
     from .api import bp as api_bp
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
@@ -40,7 +44,7 @@ def register(app):
     app.register_blueprint(attendance.bp)
     app.register_blueprint(games.bp)
     app.register_blueprint(audience.bp)
-    app.register_blueprint(syncui.bp)
+    app.register_blueprint(sync.bp)
     from .calendar import bp as calendar_bp
     app.register_blueprint(calendar_bp)
     app.register_blueprint(api_bp)

@@ -1,14 +1,14 @@
 """`vanapp hub facts [--check | --rebuild]`: recount the hub's kept numbers from the raw records,
-and compare (or rewrite). Attaches to the `hub` group of vanapp/hub/cli.py."""
+and compare (or rewrite). Attaches to the `hub` group of vanapp/cli/hub.py."""
 import json
 import sys
 
 import click
 from flask.cli import with_appcontext
 
+from ..hub import facts_store
 from ..models import db
-from . import facts_store
-from .cli import hub_group, require_database
+from .hub import hub_group, require_database
 
 
 @hub_group.command("facts")
