@@ -115,9 +115,10 @@ class Counted:
         categories += [(self.screening, QR, c, n, 0, 0) for c, n in sorted(self.qr_categories.items())]
         polls = []
         for (game, question), phases in sorted(self.polls.items()):
-            paired = int("before" in phases and "after" in phases)
-            for phase, choices in sorted(phases.items()):
-                polls += [(self.screening, game, question, phase, c, n, paired) for c, n in sorted(choices.items())]
+            if "before" not in phases or "after" not in phases:
+                continue                # a shift needs both: only those are kept
+            rows = [(phase, c, n) for phase, choices in sorted(phases.items()) for c, n in sorted(choices.items())]
+            polls += [(self.screening, game, question, phase, c, n, int(k == 0)) for k, (phase, c, n) in enumerate(rows)]
         return {
             "category": categories,
             "participant": [(self.screening, g, b, n) for (g, b), n in sorted(self.by_participant.items())],

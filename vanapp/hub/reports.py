@@ -159,23 +159,19 @@ def _details(filters: Filters) -> dict[str, list]:
         SELECT 'quiz', d.game, d.question, '', '', SUM(d.answers), SUM(d.correct), COUNT(*)
           FROM {names[FactQuiz]} d JOIN held h ON h.id = d.screening GROUP BY d.game, d.question
         UNION ALL
-        SELECT 'poll', d.game, d.question, d.phase, d.choice, SUM(d.n), 0, 0
-          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening WHERE d.paired = 1
-          GROUP BY d.game, d.question, d.phase, d.choice
-        UNION ALL
-        SELECT 'poll_screenings', d.game, d.question, '', '', COUNT(DISTINCT d.screening), 0, 0
-          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening WHERE d.paired = 1
-          GROUP BY d.game, d.question""", params).fetchall()
+        SELECT 'poll', d.game, d.question, d.phase, d.choice, SUM(d.n), SUM(d.lead), 0
+          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening
+          GROUP BY d.game, d.question, d.phase, d.choice""", params).fetchall()
     out = {"participant": [], "quiz": [], "poll": [], "poll_screenings": []}
     for kind, a, b, c, d, n1, n2, n3 in found:
         if kind == "participant":
             out[kind].append((a, b, n1))
         elif kind == "quiz":
             out[kind].append((a, b, n1, n2, n3))
-        elif kind == "poll":
-            out[kind].append((a, b, c, d, n1))
         else:
-            out[kind].append((a, b, n1))
+            out["poll"].append((a, b, c, d, n1))
+            if n2:
+                out["poll_screenings"].append((a, b, n2))
     return out
 
 
@@ -192,7 +188,9 @@ def poll_shifts(found, screening_counts) -> list[dict]:
     phases: dict[tuple, dict[str, Counter]] = {}
     for game, question, phase, choice, n in found:
         phases.setdefault((game, question), {}).setdefault(phase, Counter())[choice] += _num(n)
-    screenings = {(g, q): _num(n) for g, q, n in screening_counts}
+    screenings = Counter()
+    for g, q, n in screening_counts:
+        screenings[(g, q)] += _num(n)
     out = []
     for key in sorted(phases):
         before, after = phases[key].get("before", Counter()), phases[key].get("after", Counter())
@@ -240,7 +238,7 @@ def _metric_sql(kind: str, game: str, question: str) -> tuple[str, list, str]:
         return (f'held = 1 AND id IN (SELECT screening FROM "{FactQuiz._meta.table_name}" '
                 "WHERE game = ? AND question = ?)"), [game, question], "1"
     return (f'held = 1 AND id IN (SELECT screening FROM "{FactPoll._meta.table_name}" '
-            "WHERE game = ? AND question = ? AND paired = 1)"), [game, question], "1"
+            "WHERE game = ? AND question = ? AND lead = 1)"), [game, question], "1"
 
 
 def trace_summary(filters: Filters, metric: str) -> tuple[int, object]:

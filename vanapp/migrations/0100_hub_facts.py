@@ -117,7 +117,7 @@ def up(migrator, db):
         phase = CharField(max_length=16)
         choice = TextField()
         n = IntegerField(default=0)
-        paired = IntegerField(default=0)
+        lead = IntegerField(default=0)
         class Meta:
             database = db
             table_name = 'fact_poll'

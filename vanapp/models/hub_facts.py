@@ -110,15 +110,15 @@ class FactQuiz(BaseModel):
 
 
 class FactPoll(BaseModel):
-    """Answers per choice to a question asked before or after the film; `paired`: this screening
-    asked it both before and after (only those show a shift)."""
+    """Answers per choice to a question a screening asked both before and after the film (only
+    those show a shift); `lead` is 1 on one row of each screening's question, to count them."""
     screening = CharField(max_length=64)
     game = CharField(max_length=64)
     question = CharField(max_length=64)
     phase = CharField(max_length=16)
     choice = TextField()
     n = IntegerField(default=0)
-    paired = IntegerField(default=0)
+    lead = IntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("screening", "game", "question", "phase", "choice")
