@@ -139,6 +139,11 @@ def _write_transaction():
 def rebuild(progress=None) -> dict:
     """Recount every screening and every van from the records, a chunk of screenings per
     transaction (batches arriving meanwhile wait only for their own screenings' chunk)."""
+    # Inside a caller's transaction (migration 0100's fill) the chunks are savepoints and their
+    # locks would pile up until it ends: hold the whole table once instead (writers wait, readers not).
+    whole = db.in_transaction()
+    if whole and not _sqlite():
+        db.execute_sql(f'LOCK TABLE "{ScreeningFact._meta.table_name}" IN EXCLUSIVE MODE')
     with _write_transaction():
         sync_plan()
     ids = all_ids()
@@ -146,7 +151,8 @@ def rebuild(progress=None) -> dict:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         with _write_transaction():
-            lock(chunk)
+            if not whole:
+                lock(chunk)
             counted = recount(chunk)
             _write(chunk, counted)
         rows += len(counted)

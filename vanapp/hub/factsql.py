@@ -1,7 +1,8 @@
-"""The kept facts as SQL: one row per screening under the dashboard's filters — the plan as it
-is now, joined with what its van told (models/hub_facts.py) — for reports.py and exports.py to
-sum, page through and stream. The choices made here (held, source, which count stands) are the
-rules of recount.py's module docstring written as SQL; tests hold the two to the same numbers.
+"""The kept facts as SQL: one row per screening under the dashboard's filters, from the one table
+that holds the plan's copy and what the van told (models/hub_facts.py), for reports.py and
+exports.py to sum, page through and stream. Which night is held and which count stands is
+decided by the database itself (generated columns of migration 0100) with recount.py's rules;
+tests hold the two to the same numbers.
 """
 from collections import Counter
 from contextlib import contextmanager
@@ -12,50 +13,18 @@ from ..ids import from_iso
 from ..models import FactCategory, FactPoll, FactQuiz, ScreeningFact, SummaryReport, db
 from .facts import GENDER_AGE, OTHER, Facts
 
-# One row per screening, from one table: the plan's copy and what the van told (a night known
-# only from its QR summary has no plan: its date, village and van are the summary's).
-_INNER = """
-SELECT screening AS id,
-  CASE WHEN planned = 1 THEN COALESCE(moved_date, plan_date) ELSE qr_date END AS date,
-  CASE WHEN planned = 1 THEN COALESCE(moved_start, plan_start) ELSE '' END AS start,
-  CASE WHEN planned = 1 THEN plan_van ELSE qr_van END AS van,
-  tour, campaign,
-  CASE WHEN planned = 1 THEN village_id ELSE 'qr:' || qr_van || ':' || qr_village END AS village_id,
-  CASE WHEN planned = 1 THEN village ELSE qr_village END AS village,
-  CASE WHEN planned = 1 THEN village_en ELSE qr_village END AS village_en,
-  block, district,
-  COALESCE(ev_status, CASE WHEN planned = 1 THEN plan_status ELSE 'planned' END) AS status,
-  CASE WHEN ev_status IS NOT NULL THEN ev_reason WHEN planned = 1 THEN plan_reason ELSE '' END AS status_reason,
-  CASE WHEN qr_van IS NOT NULL AND (planned = 0 OR plan_van = '' OR plan_van = qr_van) THEN 1 ELSE 0 END AS qr_ok,
-  {facts}
-FROM {fact} f
+# One row per screening, from one table: the plan's copy, what the van told, and what the
+# database derived from both (generated columns, see migration 0100: held, source, the counts
+# that stand). A night known only from its QR summary has the summary's date, village and van.
+_SELECT = """
+SELECT screening AS id, eff_date AS date, eff_start AS start, eff_van AS van, tour, campaign,
+  eff_village_id AS village_id, eff_village AS village, eff_village_en AS village_en, block, district,
+  eff_status AS status, eff_reason AS status_reason, held, source, e_men AS men, e_women AS women,
+  e_boys AS boys, e_girls AS girls, e_other AS other, e_people AS people, participant_total,
+  qr_participants, e_pledges AS pledges, pledge_source, e_received_at AS received_at, taps, corrections,
+  head_start, head_end, for_review
+FROM {fact}
 WHERE (planned = 1 OR qr_van IS NOT NULL) {where}"""
-_FACT_COLUMNS = ("began", "tapped", "men", "women", "boys", "girls", "other", "people", "taps", "corrections",
-                 "head_start", "head_end", "participants", "has_pledge", "pledges", "received_at",
-                 "qr_counts", "q_men", "q_women", "q_boys", "q_girls", "q_other", "q_people", "q_participants",
-                 "qr_pledges", "q_pledges", "qr_received_at", "for_review")
-_QR_COUNTS = "f_qr_counts = 1 AND qr_ok = 1 AND f_tapped = 0"
-_OUTER = f"""
-SELECT id, date, start, van, tour, campaign, village_id, village, village_en, block, district, status,
-  status_reason,
-  CASE WHEN status <> 'cancelled' AND (status IN ('done', 'in_progress') OR f_began = 1
-       OR f_tapped = 1 OR qr_ok = 1) THEN 1 ELSE 0 END AS held,
-  CASE WHEN f_tapped = 1 THEN 'synced' WHEN {_QR_COUNTS} THEN 'qr_summary' ELSE '' END AS source,
-  {", ".join(f"CASE WHEN f_tapped = 1 THEN f_{b} WHEN {_QR_COUNTS} THEN f_q_{b} ELSE 0 END AS {b}"
-             for b in GENDER_AGE + (OTHER, "people"))},
-  CASE WHEN f_participants > 0 THEN f_participants WHEN qr_ok = 1 THEN f_q_participants ELSE 0 END
-    AS participant_total,
-  CASE WHEN f_participants = 0 AND qr_ok = 1 THEN f_q_participants ELSE 0 END AS qr_participants,
-  CASE WHEN f_has_pledge = 1 THEN f_pledges WHEN f_qr_pledges = 1 AND qr_ok = 1 THEN f_q_pledges ELSE 0 END
-    AS pledges,
-  CASE WHEN f_has_pledge = 1 THEN 'synced' WHEN f_qr_pledges = 1 AND qr_ok = 1 THEN 'qr_summary' ELSE '' END
-    AS pledge_source,
-  CASE WHEN {_QR_COUNTS} AND f_qr_received_at IS NOT NULL
-            AND (f_received_at IS NULL OR f_qr_received_at > f_received_at)
-       THEN f_qr_received_at ELSE f_received_at END AS received_at,
-  f_taps AS taps, f_corrections AS corrections, f_head_start AS head_start, f_head_end AS head_end,
-  f_for_review AS for_review
-FROM ({{inner}}) AS inner_rows"""
 COLUMNS = ("id", "date", "start", "van", "tour", "campaign", "village_id", "village", "village_en", "block",
            "district", "status", "status_reason", "held", "source") + GENDER_AGE + (OTHER, "people") + (
     "participant_total", "qr_participants", "pledges", "pledge_source", "received_at", "taps", "corrections",
@@ -66,41 +35,27 @@ ORDER = "ORDER BY date, start, id"
 def rows(filters, where: str = "", params=()) -> tuple[str, list]:
     """(SQL, parameters) of one row per screening under `filters` (reports.Filters), named as
     COLUMNS, further narrowed by `where` (SQL over those columns, with `?` for each of `params`)."""
-    facts = ", ".join(f"f.{c} AS f_{c}" for c in _FACT_COLUMNS)
-    inner_where, inner_params = [], []
+    conditions, values = [], []
     # a night known only from its QR summary has no district or campaign
     for column, value in (("district", filters.district), ("campaign", filters.campaign)):
         if value:
-            inner_where.append(f"AND planned = 1 AND {column} = ?")
-            inner_params.append(value)
-    if filters.van:
-        inner_where.append("AND ((planned = 1 AND plan_van = ?) OR (planned = 0 AND qr_van = ?))")
-        inner_params += [filters.van, filters.van]
-    inner = _INNER.format(facts=facts, where=" ".join(inner_where),
-                          fact=f'"{ScreeningFact._meta.table_name}"')
-    outer_where, outer_params = [], []
-    if filters.date_from:
-        outer_where.append("AND date >= ?")
-        outer_params.append(filters.date_from)
-    if filters.date_to:
-        outer_where.append("AND date <= ?")
-        outer_params.append(filters.date_to)
+            conditions.append(f"AND planned = 1 AND {column} = ?")
+            values.append(value)
+    for condition, value in (("eff_van = ?", filters.van), ("eff_date >= ?", filters.date_from),
+                             ("eff_date <= ?", filters.date_to)):
+        if value:
+            conditions.append(f"AND {condition}")
+            values.append(value)
+    sql = _SELECT.format(fact=f'"{ScreeningFact._meta.table_name}"', where=" ".join(conditions))
     if where:
-        outer_where.append(f"AND ({where})")
-        outer_params += list(params)
-    # one level up, so the conditions may name the computed columns (held, source...)
-    sql = f"SELECT * FROM ({_OUTER.format(inner=inner)}) AS screening_rows WHERE 1 = 1 {' '.join(outer_where)}"
-    return sql, inner_params + outer_params
+        # one level up, so the condition may name the columns as COLUMNS names them
+        sql = f"SELECT * FROM ({sql}) AS screening_rows WHERE {where}"
+        values += list(params)
+    return sql, values
 
 
 def postgres() -> bool:
     return not isinstance(db.obj, SqliteDatabase)
-
-
-def cte_materialized() -> bool:
-    """Whether `WITH x AS MATERIALIZED` is understood (PostgreSQL 12+, SQLite 3.35+)."""
-    import sqlite3
-    return postgres() or sqlite3.sqlite_version_info >= (3, 35)
 
 
 def execute(sql: str, params=()):

@@ -76,42 +76,54 @@ def _num(value) -> int:
 _SUMS = """COUNT(*), SUM(held), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END),
   SUM(CASE WHEN held = 0 AND status <> 'cancelled' THEN 1 ELSE 0 END),
   SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN 1 ELSE 0 END),
-  COUNT(DISTINCT CASE WHEN held = 1 THEN village_id END),
-  COUNT(DISTINCT CASE WHEN held = 1 AND district <> '' THEN district END),
   SUM(held * men), SUM(held * women), SUM(held * boys), SUM(held * girls), SUM(held * other),
   SUM(held * people), SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN people ELSE 0 END),
   SUM(held * participant_total), SUM(held * qr_participants), SUM(held * pledges),
   SUM(CASE WHEN held = 1 AND pledge_source = 'qr_summary' THEN pledges ELSE 0 END)"""
 
 
-def _totals(filters: Filters) -> tuple[tuple, list, list]:
-    """(the totals, [(district, held, villages, people)], [(van, ...)]) in one pass over the rows:
-    grouping sets on PostgreSQL, the same three groupings in one statement on SQLite."""
+def _totals(filters: Filters) -> tuple[tuple, list, list, tuple]:
+    """(the totals, [(district, held, villages, people)], [(van, ...)], (villages, districts)):
+    the sums in one pass, the groupings and distinct villages in a second statement."""
     sql, params = factsql.rows(filters)
-    if factsql.postgres():
-        found = factsql.execute(
-            f"SELECT GROUPING(district, van), district, van, {_SUMS} FROM ({sql}) AS r "
-            "GROUP BY GROUPING SETS ((), (district), (van))", params).fetchall()
-    else:
-        found = factsql.execute(" UNION ALL ".join(
-            f"SELECT {g}, {d}, {v}, {_SUMS} FROM ({sql}) AS r {group}" for g, d, v, group in (
-                (3, "NULL", "NULL", ""), (1, "district", "NULL", "GROUP BY district"),
-                (2, "NULL", "van", "GROUP BY van"))), params * 3).fetchall()
-    totals = next((row[3:] for row in found if row[0] == 3), None) or (0,) * 18
-    groups = {1: [], 2: []}
-    for g, district, van, _n, held, *rest in found:
-        if g in groups and held:
-            # held screenings, the distinct villages they reached, the people they counted
-            groups[g].append((district if g == 1 else van, _num(held), _num(rest[3]), _num(rest[10])))
-    return totals, sorted(groups[1]), sorted(groups[2])
+    totals = factsql.execute(f"SELECT {_SUMS} FROM ({sql}) AS r", params).fetchone()
+    held, held_params = factsql.rows(filters, "held = 1")
+    found = factsql.execute(f"""
+        SELECT 'g', district, van, COUNT(*), SUM(people) FROM ({held}) AS r GROUP BY district, van
+        UNION ALL
+        SELECT 'd', district, '', COUNT(*), 0
+          FROM (SELECT DISTINCT district, village_id FROM ({held}) AS r) AS x GROUP BY district
+        UNION ALL
+        SELECT 'v', '', van, COUNT(*), 0 FROM (SELECT DISTINCT van, village_id FROM ({held}) AS r) AS x GROUP BY van
+        UNION ALL
+        SELECT 't', '', '', COUNT(*), 0 FROM (SELECT DISTINCT village_id FROM ({held}) AS r) AS x""",
+        held_params * 4).fetchall()
+    by = {"district": {}, "van": {}}
+    villages = {"district": {}, "van": {}}
+    reached = 0
+    for kind, district, van, n, people in found:
+        if kind == "g":
+            for name, key in (("district", district), ("van", van)):
+                count, total = by[name].get(key, (0, 0))
+                by[name][key] = (count + _num(n), total + _num(people))
+        elif kind == "d":
+            villages["district"][district] = _num(n)
+        elif kind == "v":
+            villages["van"][van] = _num(n)
+        else:
+            reached = _num(n)
+    groups = {name: sorted((key, held_n, villages[name].get(key, 0), people)
+                           for key, (held_n, people) in by[name].items()) for name in by}
+    districts = sum(1 for d in villages["district"] if d)
+    return totals, groups["district"], groups["van"], (reached, districts)
 
 
 def report(filters: Filters, vans: bool = True) -> dict:
     """Every reach total under `filters`, JSON-ready (the same as `vanapp hub report --json`):
     sums in SQL over one row per screening (factsql.rows) — two statements, whatever the size
     of the history."""
-    totals, by_district, by_van = _totals(filters)
-    (total, held, cancelled, not_held, held_qr, villages, districts, men, women, boys, girls, other, people,
+    totals, by_district, by_van, (villages, districts) = _totals(filters)
+    (total, held, cancelled, not_held, held_qr, men, women, boys, girls, other, people,
      people_qr, participants, participants_qr, pledges, pledges_qr) = totals
     people_out = {"men": _num(men), "women": _num(women), "boys": _num(boys), "girls": _num(girls),
                   "other": _num(other), "total": _num(people)}
@@ -152,7 +164,7 @@ def _details(filters: Filters) -> dict[str, list]:
     sql, params = factsql.rows(filters, "held = 1")
     names = {m: f'"{m._meta.table_name}"' for m in (FactParticipant, FactQuiz, FactPoll)}
     found = factsql.execute(f"""
-        WITH held AS {"MATERIALIZED" if factsql.cte_materialized() else ""} (SELECT id FROM ({sql}) AS r)
+        WITH held AS (SELECT id FROM ({sql}) AS r)
         SELECT 'participant', d.gender, d.age_band, '', '', SUM(d.n), 0, 0
           FROM {names[FactParticipant]} d JOIN held h ON h.id = d.screening GROUP BY d.gender, d.age_band
         UNION ALL

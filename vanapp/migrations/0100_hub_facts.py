@@ -20,6 +20,54 @@ def _text(max_length=None, default=""):
     return field(default=default, constraints=[SQL(f"DEFAULT '{default}'")], **kwargs)
 
 
+# What a screening adds, decided by the database from the row's own columns each time the row
+# changes (stored generated columns: PostgreSQL 12+, SQLite 3.31+), so a report only sums them.
+# The rules are hub/recount.py's: the crew's events decide the status over the plan's; a night
+# is held unless cancelled when it was started or finished, counted, or summarised by its own van;
+# its people are the synced taps, or that summary's counts where no tap was synced.
+_STATUS = "COALESCE(ev_status, CASE WHEN planned = 1 THEN plan_status ELSE 'planned' END)"
+_QR_OK = "(qr_van IS NOT NULL AND (planned = 0 OR plan_van = '' OR plan_van = qr_van))"
+_QR_COUNTS = f"(qr_counts = 1 AND tapped = 0 AND {_QR_OK})"
+_QR_PLEDGES = f"(has_pledge = 0 AND qr_pledges = 1 AND {_QR_OK})"
+DERIVED = {
+    "eff_date": ("CharField", 10, "CASE WHEN planned = 1 THEN COALESCE(moved_date, plan_date) ELSE qr_date END"),
+    "eff_start": ("CharField", 5, "CASE WHEN planned = 1 THEN COALESCE(moved_start, plan_start) ELSE '' END"),
+    "eff_van": ("CharField", 64, "CASE WHEN planned = 1 THEN plan_van ELSE qr_van END"),
+    "eff_village_id": ("TextField", None,
+                       "CASE WHEN planned = 1 THEN village_id ELSE 'qr:' || qr_van || ':' || qr_village END"),
+    "eff_village": ("CharField", 200, "CASE WHEN planned = 1 THEN village ELSE qr_village END"),
+    "eff_village_en": ("CharField", 200, "CASE WHEN planned = 1 THEN village_en ELSE qr_village END"),
+    "eff_status": ("CharField", 16, _STATUS),
+    "eff_reason": ("TextField", None,
+                   "CASE WHEN ev_status IS NOT NULL THEN ev_reason WHEN planned = 1 THEN plan_reason ELSE '' END"),
+    "held": ("IntegerField", None,
+             f"CASE WHEN {_STATUS} <> 'cancelled' AND ({_STATUS} IN ('done', 'in_progress') OR began = 1 "
+             f"OR tapped = 1 OR {_QR_OK}) THEN 1 ELSE 0 END"),
+    "source": ("CharField", 12,
+               f"CASE WHEN tapped = 1 THEN 'synced' WHEN {_QR_COUNTS} THEN 'qr_summary' ELSE '' END"),
+    **{f"e_{b}": ("IntegerField", None, f"CASE WHEN tapped = 1 THEN {b} WHEN {_QR_COUNTS} THEN q_{b} ELSE 0 END")
+       for b in ("men", "women", "boys", "girls", "other", "people")},
+    "participant_total": ("IntegerField", None,
+                          f"CASE WHEN participants > 0 THEN participants WHEN {_QR_OK} THEN q_participants "
+                          "ELSE 0 END"),
+    "qr_participants": ("IntegerField", None,
+                        f"CASE WHEN participants = 0 AND {_QR_OK} THEN q_participants ELSE 0 END"),
+    "e_pledges": ("IntegerField", None,
+                  f"CASE WHEN has_pledge = 1 THEN pledges WHEN {_QR_PLEDGES} THEN q_pledges ELSE 0 END"),
+    "pledge_source": ("CharField", 12,
+                      f"CASE WHEN has_pledge = 1 THEN 'synced' WHEN {_QR_PLEDGES} THEN 'qr_summary' ELSE '' END"),
+    "e_received_at": ("CharField", 27,
+                      f"CASE WHEN {_QR_COUNTS} AND qr_received_at IS NOT NULL AND (received_at IS NULL "
+                      "OR qr_received_at > received_at) THEN qr_received_at ELSE received_at END"),
+}
+
+
+def _derived(kind, max_length, expression):
+    field = {"CharField": CharField, "TextField": TextField, "IntegerField": IntegerField}[kind]
+    kwargs = {"max_length": max_length} if max_length else {}
+    return field(null=True, constraints=[SQL(f"GENERATED ALWAYS AS ({expression}) STORED")], **kwargs)
+
+
 def up(migrator, db):
     # SQL defaults on every column: the plan's triggers and the recount each write only their own
     class ScreeningFact(Model):
@@ -75,7 +123,11 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = 'screening_fact'
-            indexes = ((('tour',), False), (('village_id',), False))
+            indexes = ((('tour',), False), (('village_id',), False), (('eff_van',), False),
+                       (('eff_date',), False))
+
+    for name, (kind, max_length, expression) in DERIVED.items():
+        ScreeningFact._meta.add_field(name, _derived(kind, max_length, expression))
 
     class FactCategory(Model):
         screening = CharField(max_length=64)
