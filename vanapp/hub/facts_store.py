@@ -89,8 +89,28 @@ def _write(ids: list[str], counted: dict) -> None:
         marks = ", ".join([db.param] * len(chunk))
         db.execute_sql(f'DELETE FROM "{table}" WHERE "screening" IN ({marks}) AND planned = 0 '
                        "AND qr_van IS NULL AND for_review = 0", chunk)
+    filters = _filter_values([i for i in ids if i in counted])
     for name, model in DETAILS.items():
-        _insert(model, [row for c in counted.values() for row in c.details()[name]])
+        extra = (lambda i: filters.get(i, FILTER_DEFAULTS)) if name in FILTERED else (lambda i: ())
+        _insert(model, [row + tuple(extra(c.screening)) for c in counted.values() for row in c.details()[name]])
+
+
+FILTERED = ("participant", "quiz", "poll")        # detail tables that carry their screening's filters
+FILTER_COLUMNS = ("held", "eff_date", "eff_van", "district", "campaign")
+FILTER_DEFAULTS = (0, "", "", "", "")
+
+
+def _filter_values(ids: list[str]) -> dict[str, tuple]:
+    """screening -> what the dashboard filters on, as its row says now (the database derived it)."""
+    out = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        marks = ", ".join([db.param] * len(chunk))
+        cursor = db.execute_sql(f'SELECT screening, {", ".join(FILTER_COLUMNS)} FROM '
+                                f'"{ScreeningFact._meta.table_name}" WHERE screening IN ({marks})', chunk)
+        for screening, *values in cursor.fetchall():
+            out[screening] = tuple(d if v is None else v for v, d in zip(values, FILTER_DEFAULTS))
+    return out
 
 
 def sync_plan() -> None:
@@ -220,7 +240,7 @@ def _stored_rows(chunk: list[str]) -> tuple[dict, dict]:
         rows[values[0]] = dict(zip(names, values))
     details = {}
     for name, model in DETAILS.items():
-        cols = _columns(model)
+        cols = [c for c in _columns(model) if c not in FILTER_COLUMNS]
         cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + n + chr(34) for n in cols)} FROM '
                                 f'"{model._meta.table_name}" WHERE screening IN ({marks})', chunk)
         for values in cursor.fetchall():
@@ -232,7 +252,7 @@ def check(progress=None, limit: int = 1000) -> list[Difference]:
     """Recount every screening and van and compare with the stored facts, and the plan's copy
     with the plan; [] when they agree. Reads in chunks (memory stays flat); stops listing after
     `limit` differences."""
-    out: list[Difference] = _plan_differences(limit)
+    out: list[Difference] = _plan_differences(limit) + _filter_differences(limit)
     ids = all_ids()
     planned = {i for (i,) in Screening.select(Screening.id).tuples()}
     for start in range(0, len(ids), CHUNK):
@@ -276,6 +296,20 @@ def check(progress=None, limit: int = 1000) -> list[Difference]:
         if have["records"] or have["batches"] or have["bundles"]:
             out.append(Difference("van", van, "row", "present", "missing"))
     return out[:limit]
+
+
+def _filter_differences(limit: int) -> list[Difference]:
+    """Detail rows whose copy of their screening's filters is not what its row says."""
+    out = []
+    table = ScreeningFact._meta.table_name
+    for name in FILTERED:
+        detail = DETAILS[name]._meta.table_name
+        differs = " OR ".join(f"d.{c} <> COALESCE(f.{c}, {0 if c == 'held' else repr('')})" for c in FILTER_COLUMNS)
+        found = db.execute_sql(f'SELECT DISTINCT d.screening FROM "{detail}" d JOIN "{table}" f '
+                               f"ON f.screening = d.screening WHERE {differs} LIMIT {int(limit)}").fetchall()
+        out += [Difference("screening", i, f"{name} filters", "the detail rows' copy", "the screening's row")
+                for (i,) in found]
+    return out
 
 
 def _plan_differences(limit: int) -> list[Difference]:

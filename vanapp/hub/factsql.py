@@ -54,6 +54,19 @@ def rows(filters, where: str = "", params=()) -> tuple[str, list]:
     return sql, values
 
 
+def detail_where(filters) -> tuple[str, list]:
+    """(condition, parameters) selecting the detail rows (sign-ins, quiz, poll) of the held
+    screenings under `filters`, from the filters each detail row carries."""
+    conditions, values = ["held = 1"], []
+    for condition, value in (("district = ?", filters.district), ("campaign = ?", filters.campaign),
+                             ("eff_van = ?", filters.van), ("eff_date >= ?", filters.date_from),
+                             ("eff_date <= ?", filters.date_to)):
+        if value:
+            conditions.append(condition)
+            values.append(value)
+    return " AND ".join(conditions), values
+
+
 def postgres() -> bool:
     return not isinstance(db.obj, SqliteDatabase)
 

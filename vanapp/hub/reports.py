@@ -159,21 +159,19 @@ def report(filters: Filters, vans: bool = True) -> dict:
 
 
 def _details(filters: Filters) -> dict[str, list]:
-    """The held screenings' sign-ins, quiz and poll tallies, summed in one statement: the held
-    screenings are found once (a CTE) and each detail table is joined with them."""
-    sql, params = factsql.rows(filters, "held = 1")
+    """The held screenings' sign-ins, quiz and poll tallies, summed in one statement over the
+    detail rows, which carry their screening's filters (no join)."""
+    where, params = factsql.detail_where(filters)
     names = {m: f'"{m._meta.table_name}"' for m in (FactParticipant, FactQuiz, FactPoll)}
     found = factsql.execute(f"""
-        WITH held AS (SELECT id FROM ({sql}) AS r)
-        SELECT 'participant', d.gender, d.age_band, '', '', SUM(d.n), 0, 0
-          FROM {names[FactParticipant]} d JOIN held h ON h.id = d.screening GROUP BY d.gender, d.age_band
+        SELECT 'participant', gender, age_band, '', '', SUM(n), 0, 0 FROM {names[FactParticipant]}
+          WHERE {where} GROUP BY gender, age_band
         UNION ALL
-        SELECT 'quiz', d.game, d.question, '', '', SUM(d.answers), SUM(d.correct), COUNT(*)
-          FROM {names[FactQuiz]} d JOIN held h ON h.id = d.screening GROUP BY d.game, d.question
+        SELECT 'quiz', game, question, '', '', SUM(answers), SUM(correct), COUNT(*) FROM {names[FactQuiz]}
+          WHERE {where} GROUP BY game, question
         UNION ALL
-        SELECT 'poll', d.game, d.question, d.phase, d.choice, SUM(d.n), SUM(d.lead), 0
-          FROM {names[FactPoll]} d JOIN held h ON h.id = d.screening
-          GROUP BY d.game, d.question, d.phase, d.choice""", params).fetchall()
+        SELECT 'poll', game, question, phase, choice, SUM(n), SUM(lead), 0 FROM {names[FactPoll]}
+          WHERE {where} GROUP BY game, question, phase, choice""", params * 3).fetchall()
     out = {"participant": [], "quiz": [], "poll": [], "poll_screenings": []}
     for kind, a, b, c, d, n1, n2, n3 in found:
         if kind == "participant":
@@ -264,9 +262,10 @@ def trace_summary(filters: Filters, metric: str) -> tuple[int, object]:
     if kind == "villages":
         return _num(count), _num(villages)
     if kind == "quiz":
+        where, values = factsql.detail_where(filters)
         answers, correct = factsql.execute(
-            f'SELECT SUM(d.answers), SUM(d.correct) FROM "{FactQuiz._meta.table_name}" d JOIN ({sql}) AS r '
-            "ON r.id = d.screening WHERE d.game = ? AND d.question = ?", all_params + [game, question]).fetchone()
+            f'SELECT SUM(answers), SUM(correct) FROM "{FactQuiz._meta.table_name}" '
+            f"WHERE {where} AND game = ? AND question = ?", values + [game, question]).fetchone()
         return _num(count), (_num(correct), _num(answers))
     return _num(count), _num(total)
 

@@ -146,10 +146,16 @@ def up(migrator, db):
         gender = CharField(max_length=16)
         age_band = CharField(max_length=16)
         n = IntegerField(default=0)
+        held = _int()
+        eff_date = _text(10)
+        eff_van = _text(64)
+        district = _text(120)
+        campaign = _text(64)
         class Meta:
             database = db
             table_name = 'fact_participant'
             primary_key = CompositeKey('screening', 'gender', 'age_band')
+            indexes = ((('eff_van',), False), (('eff_date',), False))
 
     class FactQuiz(Model):
         screening = CharField(max_length=64)
@@ -157,10 +163,16 @@ def up(migrator, db):
         question = CharField(max_length=64)
         answers = IntegerField(default=0)
         correct = IntegerField(default=0)
+        held = _int()
+        eff_date = _text(10)
+        eff_van = _text(64)
+        district = _text(120)
+        campaign = _text(64)
         class Meta:
             database = db
             table_name = 'fact_quiz'
             primary_key = CompositeKey('screening', 'game', 'question')
+            indexes = ((('eff_van',), False), (('eff_date',), False))
 
     class FactPoll(Model):
         screening = CharField(max_length=64)
@@ -170,10 +182,16 @@ def up(migrator, db):
         choice = TextField()
         n = IntegerField(default=0)
         lead = IntegerField(default=0)
+        held = _int()
+        eff_date = _text(10)
+        eff_van = _text(64)
+        district = _text(120)
+        campaign = _text(64)
         class Meta:
             database = db
             table_name = 'fact_poll'
             primary_key = CompositeKey('screening', 'game', 'question', 'phase', 'choice')
+            indexes = ((('eff_van',), False), (('eff_date',), False))
 
     class VanFact(Model):
         van = CharField(primary_key=True, max_length=64)
@@ -226,6 +244,15 @@ _FORGET = [
     "DELETE FROM fact_poll WHERE screening = OLD.id",
     "DELETE FROM screening_fact WHERE screening = OLD.id AND qr_van IS NULL AND for_review = 0",
 ]
+# The sums of sign-ins, quiz and poll answers read without a join: each detail row carries what
+# the dashboard filters on, and follows its screening's row when that changes.
+_FILTERS = ("held", "eff_date", "eff_van", "district", "campaign")
+_FOLLOW = [f"UPDATE {table} SET " + ", ".join(f"{c} = COALESCE(NEW.{c}, {0 if c == 'held' else repr('')})"
+                                             for c in _FILTERS) + " WHERE screening = NEW.screening"
+           for table in ("fact_participant", "fact_quiz", "fact_poll")]
+_CHANGED_PG = (f"({', '.join('NEW.' + c for c in _FILTERS)}) IS DISTINCT FROM "
+               f"({', '.join('OLD.' + c for c in _FILTERS)})")
+_CHANGED_SQLITE = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _FILTERS)
 _VILLAGE = ("UPDATE screening_fact SET village = NEW.name, village_en = NEW.name_en, block = NEW.block, "
             "district = NEW.district WHERE village_id = NEW.id")
 _TOUR = "UPDATE screening_fact SET campaign = COALESCE(NEW.campaign_id, '') WHERE tour = NEW.id"
@@ -242,6 +269,10 @@ POSTGRES_TRIGGERS = [
     "CREATE OR REPLACE FUNCTION vankit_fact_tour() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
     + _TOUR + "; RETURN NULL; END $$",
     "CREATE TRIGGER tour_fact_plan AFTER UPDATE ON tour FOR EACH ROW EXECUTE FUNCTION vankit_fact_tour()",
+    "CREATE OR REPLACE FUNCTION vankit_fact_details() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"IF {_CHANGED_PG} THEN " + "; ".join(_FOLLOW) + "; END IF; RETURN NULL; END $$",
+    "CREATE TRIGGER screening_fact_details AFTER UPDATE ON screening_fact FOR EACH ROW "
+    "EXECUTE FUNCTION vankit_fact_details()",
 ]
 SQLITE_TRIGGERS = [
     f"CREATE TRIGGER screening_fact_plan_insert AFTER INSERT ON screening BEGIN {_UPSERT}; END",
@@ -249,6 +280,8 @@ SQLITE_TRIGGERS = [
     "CREATE TRIGGER screening_fact_plan_delete AFTER DELETE ON screening BEGIN " + "; ".join(_FORGET) + "; END",
     f"CREATE TRIGGER village_fact_plan AFTER UPDATE ON village BEGIN {_VILLAGE}; END",
     f"CREATE TRIGGER tour_fact_plan AFTER UPDATE ON tour BEGIN {_TOUR}; END",
+    f"CREATE TRIGGER screening_fact_details AFTER UPDATE ON screening_fact WHEN {_CHANGED_SQLITE} BEGIN "
+    + "; ".join(_FOLLOW) + "; END",
 ]
 
 
@@ -272,13 +305,13 @@ def _fill(database):
 def down(migrator, db):
     if isinstance(db, PostgresqlDatabase):
         for table, trigger in (("screening", "screening_fact_plan"), ("village", "village_fact_plan"),
-                               ("tour", "tour_fact_plan")):
+                               ("tour", "tour_fact_plan"), ("screening_fact", "screening_fact_details")):
             db.execute_sql(f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"')
-        for function in ("vankit_fact_screening", "vankit_fact_village", "vankit_fact_tour"):
+        for function in ("vankit_fact_screening", "vankit_fact_village", "vankit_fact_tour", "vankit_fact_details"):
             db.execute_sql(f"DROP FUNCTION IF EXISTS {function}()")
     else:
         for trigger in ("screening_fact_plan_insert", "screening_fact_plan_update", "screening_fact_plan_delete",
-                        "village_fact_plan", "tour_fact_plan"):
+                        "village_fact_plan", "tour_fact_plan", "screening_fact_details"):
             db.execute_sql(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute_sql('DROP INDEX IF EXISTS "game_run_game_id"')
     migrator.migrate(*[migrator.drop_table(t) for t in

@@ -92,6 +92,13 @@ class FactParticipant(BaseModel):
     gender = CharField(max_length=16)
     age_band = CharField(max_length=16)
     n = IntegerField(default=0)
+    # what the dashboard filters on, copied from the screening's row (a trigger keeps it equal),
+    # so the sums of these rows need no join
+    held = IntegerField(default=0)
+    eff_date = CharField(max_length=10, default="")
+    eff_van = CharField(max_length=64, default="")
+    district = CharField(max_length=120, default="")
+    campaign = CharField(max_length=64, default="")
 
     class Meta:
         primary_key = CompositeKey("screening", "gender", "age_band")
@@ -104,6 +111,13 @@ class FactQuiz(BaseModel):
     question = CharField(max_length=64)
     answers = IntegerField(default=0)
     correct = IntegerField(default=0)
+    # what the dashboard filters on, copied from the screening's row (a trigger keeps it equal),
+    # so the sums of these rows need no join
+    held = IntegerField(default=0)
+    eff_date = CharField(max_length=10, default="")
+    eff_van = CharField(max_length=64, default="")
+    district = CharField(max_length=120, default="")
+    campaign = CharField(max_length=64, default="")
 
     class Meta:
         primary_key = CompositeKey("screening", "game", "question")
@@ -119,6 +133,13 @@ class FactPoll(BaseModel):
     choice = TextField()
     n = IntegerField(default=0)
     lead = IntegerField(default=0)
+    # what the dashboard filters on, copied from the screening's row (a trigger keeps it equal),
+    # so the sums of these rows need no join
+    held = IntegerField(default=0)
+    eff_date = CharField(max_length=10, default="")
+    eff_van = CharField(max_length=64, default="")
+    district = CharField(max_length=120, default="")
+    campaign = CharField(max_length=64, default="")
 
     class Meta:
         primary_key = CompositeKey("screening", "game", "question", "phase", "choice")
