@@ -176,6 +176,11 @@ def rebuild(progress=None) -> dict:
             counted = recount(chunk)
             _write(chunk, counted)
         rows += len(counted)
+        if not _sqlite() and start // CHUNK % 20 == 1:
+            # tables filled from empty in one transaction (migration 0100) have no statistics
+            # yet: without them each chunk's DELETE would scan the whole table
+            for model in (ScreeningFact, *DETAILS.values()):
+                db.execute_sql(f'ANALYZE "{model._meta.table_name}"')
         if progress:
             progress(min(start + CHUNK, len(ids)), len(ids))
     with _write_transaction():
