@@ -24,7 +24,7 @@ SELECT screening AS id, eff_date AS date, eff_start AS start, eff_van AS van, to
   qr_participants, e_pledges AS pledges, pledge_source, e_received_at AS received_at, taps, corrections,
   head_start, head_end, for_review
 FROM {fact}
-WHERE (planned = 1 OR qr_van IS NOT NULL) {where}"""
+WHERE 1 = 1 {where}"""
 COLUMNS = ("id", "date", "start", "van", "tour", "campaign", "village_id", "village", "village_en", "block",
            "district", "status", "status_reason", "held", "source") + GENDER_AGE + (OTHER, "people") + (
     "participant_total", "qr_participants", "pledges", "pledge_source", "received_at", "taps", "corrections",
@@ -35,23 +35,30 @@ ORDER = "ORDER BY date, start, id"
 def rows(filters, where: str = "", params=()) -> tuple[str, list]:
     """(SQL, parameters) of one row per screening under `filters` (reports.Filters), named as
     COLUMNS, further narrowed by `where` (SQL over those columns, with `?` for each of `params`)."""
-    conditions, values = [], []
-    # a night known only from its QR summary has no district or campaign
-    for column, value in (("district", filters.district), ("campaign", filters.campaign)):
-        if value:
-            conditions.append(f"AND planned = 1 AND {column} = ?")
-            values.append(value)
-    for condition, value in (("eff_van = ?", filters.van), ("eff_date >= ?", filters.date_from),
-                             ("eff_date <= ?", filters.date_to)):
-        if value:
-            conditions.append(f"AND {condition}")
-            values.append(value)
-    sql = _SELECT.format(fact=f'"{ScreeningFact._meta.table_name}"', where=" ".join(conditions))
+    condition, values = fact_where(filters)
+    sql = _SELECT.format(fact=f'"{ScreeningFact._meta.table_name}"', where=f"AND {condition}")
     if where:
         # one level up, so the condition may name the columns as COLUMNS names them
         sql = f"SELECT * FROM ({sql}) AS screening_rows WHERE {where}"
         values += list(params)
     return sql, values
+
+
+def fact_where(filters) -> tuple[str, list]:
+    """(condition, parameters) on screening_fact's own columns selecting the screenings under
+    `filters`: planned ones, and the nights known only from a summary."""
+    conditions, values = ["(planned = 1 OR qr_van IS NOT NULL)"], []
+    # a night known only from its QR summary has no district or campaign
+    for column, value in (("district", filters.district), ("campaign", filters.campaign)):
+        if value:
+            conditions.append(f"planned = 1 AND {column} = ?")
+            values.append(value)
+    for condition, value in (("eff_van = ?", filters.van), ("eff_date >= ?", filters.date_from),
+                             ("eff_date <= ?", filters.date_to)):
+        if value:
+            conditions.append(condition)
+            values.append(value)
+    return " AND ".join(conditions), values
 
 
 def detail_where(filters) -> tuple[str, list]:

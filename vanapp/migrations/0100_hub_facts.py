@@ -215,6 +215,14 @@ def up(migrator, db):
         db.create_tables([ScreeningFact, FactCategory, FactParticipant, FactQuiz, FactPoll, VanFact, RateLimit])
         # a game that arrives after its runs: find the screenings whose quiz or pledge it decides
         db.execute_sql('CREATE INDEX IF NOT EXISTS "game_run_game_id" ON "game_run" ("game_id")')
+        # the Vans page: nights known only from a summary, summaries kept for review, the
+        # districts of the filter form, a screening's summaries from every van
+        db.execute_sql('CREATE INDEX IF NOT EXISTS "screening_fact_qr_only" ON "screening_fact" ("qr_van") '
+                       "WHERE qr_van IS NOT NULL AND tapped = 0")
+        db.execute_sql('CREATE INDEX IF NOT EXISTS "screening_fact_for_review" ON "screening_fact" ("screening") '
+                       "WHERE for_review > 0")
+        db.execute_sql('CREATE INDEX IF NOT EXISTS "village_district" ON "village" ("district")')
+        db.execute_sql('CREATE INDEX IF NOT EXISTS "summary_report_screening" ON "summary_report" ("screening")')
         for statement in (POSTGRES_TRIGGERS if isinstance(db, PostgresqlDatabase) else SQLITE_TRIGGERS):
             db.execute_sql(statement)
         _fill(db)
@@ -303,6 +311,9 @@ def _fill(database):
 
 
 def down(migrator, db):
+    for index in ("screening_fact_qr_only", "screening_fact_for_review", "village_district",
+                  "summary_report_screening"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
     if isinstance(db, PostgresqlDatabase):
         for table, trigger in (("screening", "screening_fact_plan"), ("village", "village_fact_plan"),
                                ("tour", "tour_fact_plan"), ("screening_fact", "screening_fact_details")):
