@@ -33,9 +33,15 @@ def media_dir(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_media():
+    """The media folder the `app` fixture serves (a module overrides this fixture for its own)."""
+    return ROOT / "media"
+
+
+@pytest.fixture
+def app(tmp_path, app_media):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
-                      "MEDIA_DIR": str(ROOT / "media"), "SCHEDULES_DIR": str(ROOT / "schedules")})
+                      "MEDIA_DIR": str(app_media), "SCHEDULES_DIR": str(ROOT / "schedules")})
     database.migrate()
     from vanapp import security
     with db.connection_context():

@@ -48,4 +48,7 @@ def create_app(test_config=None):
 
     from .web import blueprints
     blueprints.register(app)
+    if app.config.get("MODE") != "hub":
+        from . import show
+        show.init_app(app)          # the programme and the games as one show
     return app
