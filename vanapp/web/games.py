@@ -3,7 +3,6 @@ show-of-hands counts), the projector screen of the live game, and a run's result
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from ..games import joinurl
 from ..games.engine import GameError, engine_for
@@ -98,11 +97,9 @@ def start():
 
 @bp.get("/projector")
 def projector():
-    """The live game on the projector: join QR code, big text, live bars."""
-    url = joinurl.join_url(current_app.config["PUBLIC_URL"], request.host, request.scheme)
-    back = url_for("run.projector") if "run.projector" in current_app.view_functions else ""
-    return render_template("games/projector.html", join_url=url, short=joinurl.short_address(url),
-                           qr=Markup(joinurl.qr_svg(url)), back_url=back)
+    """The projector: one page follows the show, the live game included (the run area's)."""
+    from .run import projector as show_projector
+    return show_projector()
 
 
 @bp.get("/runs/<run_id>")
