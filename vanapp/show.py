@@ -81,7 +81,7 @@ class Show:
         if snap.get("screening") == screening_id and snap.get("state") in ACTIVE:
             return None
         screening = Screening.get_or_none(Screening.id == screening_id)
-        if screening is None or screening.status != "in_progress":
+        if screening is None or screening.status in ("done", "cancelled"):
             return None
         items = list(ProgrammeItem.select().where(ProgrammeItem.screening == screening_id)
                      .order_by(ProgrammeItem.position))
