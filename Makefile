@@ -18,9 +18,9 @@ export VANAPP_DATA_DIR ?= $(CURDIR)/instance
 export VANAPP_MEDIA_DIR ?= $(CURDIR)/media
 
 # Debian/Ubuntu packages: libVLC to play, Chromium for browser tests, PostgreSQL for hub tests,
-# zbar to read QR codes in tests, fonts so Devanagari renders in screenshots.
+# zbar to read QR codes in tests (Devanagari comes with the app: vanapp/static/fonts).
 RUN_PACKAGES  := libvlc5 vlc-plugin-base
-TEST_PACKAGES := chromium postgresql zbar-tools libzbar0 fonts-noto-core ffmpeg
+TEST_PACKAGES := chromium postgresql zbar-tools libzbar0 ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup system-run system-test venv sample clean help

@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+import requests
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -50,3 +52,34 @@ def test_templates_and_static_files_load_nothing_from_outside():
                 if pattern.search(line) and "w3.org/2000/svg" not in line:
                     offenders.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()[:120]}")
     assert not offenders, "remote references:\n" + "\n".join(offenders)
+
+
+def _fonts_for(page, selector: str) -> list[dict]:
+    """The fonts Chromium really used to lay out `selector`'s text (DevTools protocol)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path, selector", [("/login", "h1"), ("/a/", ".phonebar .brand")])
+def test_hindi_is_laid_out_with_the_font_the_app_carries(server_factory, chromium, path, selector):
+    """Not with a system font: a laptop or phone without Devanagari fonts shows the same words."""
+    srv = server_factory("van")
+    font = requests.get(srv.url + "/static/fonts/NotoSansDevanagari-Regular.woff2", timeout=10)
+    assert font.status_code == 200 and font.headers["Content-Type"] == "font/woff2"
+    assert font.content[:4] == b"wOF2"
+    context = chromium.new_context(locale="hi-IN")
+    page = context.new_page()
+    page.goto(srv.url + path)
+    page.evaluate("document.fonts.ready")
+    text = page.locator(selector).first.inner_text()
+    assert re.search("[\u0900-\u097F]", text), text
+    fonts = _fonts_for(page, selector)
+    devanagari = [f for f in fonts if f["isCustomFont"] and f["familyName"] == "Noto Sans Devanagari"]
+    assert devanagari and devanagari[0]["glyphCount"] >= 2, fonts
+    assert not [f for f in fonts if "Devanagari" in f["familyName"] and not f["isCustomFont"]], fonts
+    context.close()
