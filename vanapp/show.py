@@ -7,9 +7,11 @@ failure can resume. Every page and the API read the night from `state()`.
 `init_app(app)` wires it: the player gets it as its game hooks (`enter`, `leave`), and the game
 state machine tells it when the crew ended a run (`game_ended`).
 """
+import datetime as dt
 import logging
 
 from .games.engine import GameError, engine_for
+from .ids import utcnow
 from .models import Game, GameRun, ProgrammeItem, Screening, Village
 from .player import PlayError, get_player
 
@@ -117,7 +119,8 @@ class Show:
                             "screening": live.screening_id, "position": live.position,
                             "question": live.qi + 1 if live.qi >= 0 else None,
                             "count": len(live.questions), "joined": len(live.players),
-                            "in_programme": bool(snap.get("run")) and snap.get("run") == live.run_id}
+                            "in_programme": bool(snap.get("run")) and snap.get("run") == live.run_id,
+                            "stale": live.state == "finished" and _finished_long_ago(live.run_id)}
         screening = snap.get("screening")
         snap["screening_status"] = None
         if screening:
@@ -128,6 +131,16 @@ class Show:
         on_screen = snap.get("state") in ACTIVE or (live is not None and live.state != "finished")
         snap["closing"] = None if on_screen or not self.closing else closing_screen(self.closing)
         return snap
+
+
+RESULTS_SHOWN = dt.timedelta(minutes=15)
+
+
+def _finished_long_ago(run_id: str) -> bool:
+    """A finished game's results stay on the projector while nothing else is on; not those of a
+    game that ended long ago (last night's, found live again after a restart)."""
+    run = GameRun.get_or_none(GameRun.id == run_id)
+    return run is None or run.finished_at is None or utcnow() - run.finished_at > RESULTS_SHOWN
 
 
 def closing_screen(screening_id: str) -> dict | None:

@@ -170,9 +170,10 @@
   function projectorView(snap) {
     if (snap.closing) { return "closing"; }
     var game = snap.game, onMedia = MEDIA.indexOf(snap.state) >= 0;
-    // a game shows while it runs, and its results until the programme goes on (a finished
-    // game of another night stays out of sight)
-    if (game && (game.state !== "finished" || (!onMedia && game.screening === snap.screening))) { return "game"; }
+    // a game shows while it runs, and its results until something else is on (not those of a
+    // game that ended long ago, nor of another screening's)
+    var results = game && !onMedia && !game.stale && (!snap.screening || game.screening === snap.screening);
+    if (game && (game.state !== "finished" || results)) { return "game"; }
     return onMedia ? "card" : "welcome";
   }
   function both(hiId, enId, pair) {
