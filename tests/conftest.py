@@ -155,3 +155,13 @@ def need_zbarimg() -> None:
     import shutil
     if shutil.which("zbarimg") is None:
         pytest.fail("zbarimg is missing: `make test` installs Debian's zbar-tools package")
+
+
+@pytest.fixture
+def patient_expect():
+    """Playwright's `expect` waits up to 45 s in this test (a loaded 2-core box is slow, and a
+    show's steps wait on real playback), then back to its default."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=45_000)
+    yield expect
+    expect.set_options(timeout=5_000)

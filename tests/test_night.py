@@ -111,7 +111,8 @@ def prepare_van(server_factory, hub, tmp_path):
     return van, tonight["id"]
 
 
-def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium, tmp_path, artifacts):
+def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium, tmp_path, artifacts,
+                                                      patient_expect):
     need_zbarimg()
     hub = Hub(server_factory)
     added = subprocess.run([sys.executable, "-m", "vanapp.cli", "hub", "add-coordinator", COORDINATOR,
@@ -133,10 +134,11 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
         crew_login(run, base, "/")
         step(run, "today", full_page=True)
         run.click('nav a[href="/run/"]')
-        choose = run.locator(f'[data-choose-screening="{sid}"]')
-        if choose.count():                           # the chooser lists tonight first
+        chooser = run.locator("#choose li.choice")
+        if chooser.count():                          # the chooser: tonight's show first
+            assert chooser.first.get_attribute("data-screening") == sid
             step(run, "choose-tonight", full_page=True)
-            choose.first.click()
+            chooser.first.locator("a.button").click()
         expect(run.locator("#run")).to_have_attribute("data-screening", sid)
         expect(run.locator("h1")).to_contain_text("Rampur")
         step(run, "run-tonight", full_page=True)
@@ -228,7 +230,7 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
                         and (s["position_ms"] or 0) >= 2000, "the helpline PSA at 0:02")
         assert cut["item"]["ref"] == "helpline-181"
         van.kill9()
-        expect(run.locator("#form-error")).to_be_visible()       # Run says it cannot reach the laptop
+        expect(run.locator("#state")).to_have_class(re.compile(r"\boffline\b"))   # Run says it lost the laptop
         step(run, "power-cut")
         van.start()
         run.reload()
@@ -241,8 +243,8 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
         run.click("#resume")
         expect(run.locator("#now-title")).to_have_text("Women's Helpline 181")
         expect(projector.locator("#title-en")).to_have_text("Women's Helpline 181")
-        resumed = show_state(base, watcher)
-        assert resumed["index"] == 3 and (resumed["position_ms"] or 0) >= offer["ms"] - 500
+        resumed = wait_show(base, watcher, lambda s: s["state"] == "playing", "the PSA playing again")
+        assert resumed["index"] == 3 and (resumed["position_ms"] or 0) >= offer["ms"] - 500     # not from 0:00
         step(projector, "projector-resumed")
 
         # -- Finish: the night's summary -------------------------------------------------------

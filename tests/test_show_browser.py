@@ -54,7 +54,7 @@ def crew_words(page) -> list[str]:
 
 
 def test_the_projector_run_remote_and_phones_follow_one_show(server_factory, chromium, clips, tmp_path,
-                                                            artifacts):
+                                                            artifacts, patient_expect):
     need_zbarimg()
     srv = server_factory("van", env={"VANAPP_MEDIA_DIR": str(show_media(tmp_path / "media", clips))})
     sid = seed_show(srv, "a", "game:pledge", "b")

@@ -128,6 +128,11 @@ class Show:
             snap["screening_status"] = row.status if row else None
         snap["resume"] = self.resume_point(snap["interrupted"]["screening"], snap) \
             if snap.get("interrupted") else None
+        if snap["resume"] and not snap.get("village"):
+            # after a restart the projector still names the village whose show was cut
+            cut = (Screening.select(Screening, Village).join(Village)
+                   .where(Screening.id == snap["resume"]["screening"]).first())
+            snap["village"] = {"name": cut.village.name, "name_en": cut.village.name_en} if cut else None
         on_screen = snap.get("state") in ACTIVE or (live is not None and live.state != "finished")
         snap["closing"] = None if on_screen or not self.closing else closing_screen(self.closing)
         return snap

@@ -265,8 +265,11 @@
     } else if (!ok) {
       var el = $("form-error");
       if (el) { el.textContent = S.offline; el.hidden = false; }
-    } else if ($("form-error") && $("form-error").textContent === S.offline) {
-      cleared();
+      setText("state", S.offline);          // where the crew is looking, not only at the bottom
+      if ($("state")) { $("state").classList.add("offline"); }
+    } else {
+      if ($("state")) { $("state").classList.remove("offline"); }
+      if ($("form-error") && $("form-error").textContent === S.offline) { cleared(); }
     }
   }
 
