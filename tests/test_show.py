@@ -145,3 +145,26 @@ def test_stop_in_a_game_ends_the_game_with_the_programme(app, crew, night):
     assert crew.get("/api/v1/games/live").get_json()["state"] == "finished"
     assert GameRun.get_by_id(state["run"]).state == "finished"
     assert plays(s) == [(1, "bell-quiz", "stopped")]
+
+
+def test_finish_ends_the_game_and_the_projector_says_goodbye_until_the_next_show(app, crew, night):
+    first = night("game:pledge", "a")
+    second = night("b", village_en="Subeha", village="सुबेहा", start="20:00")
+    assert post(crew, f"/api/v1/screenings/{first.id}/start").status_code == 200
+    state = show(crew, lambda x: x["state"] == "game", "the pledge")
+    post(crew, "/api/v1/games/live/next")
+    phone_ = phone(app)
+    post(phone_, "/a/api/join")
+    assert post(phone_, "/a/api/vote", {"run": state["run"], "question": "pledge", "choice": "pledge"}).status_code == 200
+    finished = post(crew, f"/api/v1/screenings/{first.id}/finish")
+    assert finished.status_code == 200
+    assert finished.get_json()["summary"] == f"/attendance/screenings/{first.id}/summary"
+    assert GameRun.get_by_id(state["run"]).state == "finished"       # the game ended with the show
+    assert phone_.get("/a/api/state").get_json()["state"] == "finished"
+    closing = crew.get("/api/v1/player").get_json()["closing"]
+    assert closing["screening"] == first.id and closing["pledges"] == 1
+    assert closing["village"]["name_en"] == "Rampur" and closing["pledge"]["en"].startswith("I promise")
+
+    post(crew, "/api/v1/player/play", {"screening": second.id})
+    show(crew, lambda x: x["state"] == "finished" and x["screening"] == second.id, "the next show's end")
+    assert crew.get("/api/v1/player").get_json()["closing"] is None     # not another village's goodbye

@@ -134,7 +134,9 @@ class Show:
                    .where(Screening.id == snap["resume"]["screening"]).first())
             snap["village"] = {"name": cut.village.name, "name_en": cut.village.name_en} if cut else None
         on_screen = snap.get("state") in ACTIVE or (live is not None and live.state != "finished")
-        snap["closing"] = None if on_screen or not self.closing else closing_screen(self.closing)
+        # the goodbye of the screening just finished, until another show is on the player
+        closing = self.closing if snap.get("screening") in (None, self.closing) else None
+        snap["closing"] = None if on_screen or not closing else closing_screen(closing)
         return snap
 
 
