@@ -98,6 +98,8 @@ def test_the_projector_run_remote_and_phones_follow_one_show(server_factory, chr
         games.goto(srv.url + "/games/")
         expect(games.locator("#control .state-badge")).to_have_attribute("data-state", "lobby")
         expect(games.locator('li[data-game="pledge"].current')).to_be_visible()
+        expect(games.locator('li[data-game="pledge"] [data-running]')).to_be_visible()   # not a second run
+        expect(games.locator('li[data-game="pledge"] form.start-form')).to_have_count(0)
         games.close()
         join_url = decode_qr(projector.locator(".qr").screenshot(), tmp_path)
         assert join_url == srv.url + "/a/"

@@ -117,5 +117,5 @@ def test_a_game_cut_by_a_power_failure_resumes_as_the_same_run_with_its_votes(va
     api.post(f"{base}/games/live/finish", json={}, timeout=20)
     wait(api, van, lambda s: s["index"] == 2, "b after the poll")
     log = [(p["position"], p["media_id"], p["outcome"]) for p in plays(api, van, sid)]
-    assert log == [(1, "attitude", "error"), (1, "attitude", "completed")]
+    assert log[:2] == [(1, "attitude", "error"), (1, "attitude", "completed")]     # then b plays
     assert "Traceback" not in van.log()

@@ -144,7 +144,7 @@ def summary_page(screening_id):
     text = report.summary_qr_text(data)
     return render_template("attendance/summary.html", screening=s, report=data, played=_played(s.id),
                            results=screening_results(s.id), finished=request.args.get("finished") == "1",
-                           qr=Markup(summary.qr_svg(text)))
+                           qr=Markup(summary.qr_svg(text)), qr_text=text)
 
 
 @bp.get("/screenings/<screening_id>/summary.png")
