@@ -53,7 +53,8 @@ def main():
     from vanapp.models import db
     if args.max_records:
         from vanapp.hub import receive
-        from vanapp.sync import outbox, wire
+        from vanapp.protocol import wire
+        from vanapp.sync import outbox
         wire.MAX_RECORDS = outbox.MAX_RECORDS = receive.MAX_RECORDS = args.max_records
     with tempfile.TemporaryDirectory(prefix="vanapp-prof-") as tmp:
         van = create_app({"DATA_DIR": f"{tmp}/van", "DATABASE_URL": "", "TESTING": True})
@@ -79,7 +80,7 @@ def main():
         with hub.app_context(), db.connection_context():
             Runner(db.obj, directory=str(MIGRATIONS_DIR)).up()
             from vanapp.hub import pairing, receive
-            from vanapp.sync.wire import unpack
+            from vanapp.protocol.wire import unpack
             pairing.add_van("Bench", VAN_ID)
             hprof = cProfile.Profile()
             t0, c0 = time.perf_counter(), time.process_time()

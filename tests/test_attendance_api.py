@@ -261,7 +261,7 @@ def test_bearer_token_can_tap(client, screening):
 
 def test_summary_endpoint_gives_report_and_verifiable_qr(crew, screening):
     from vanapp import security
-    from vanapp.attendance import summary
+    from vanapp.protocol import summary
     tap(crew, screening, "women", 1)
     r = crew.get(url(screening, "summary"))
     assert r.status_code == 200 and r.json["counts"]["women"] == 1
@@ -330,7 +330,7 @@ def test_summary_png_is_read_by_zbar_and_verifies(crew, screening):
     from pyzbar import pyzbar
     import io
     from vanapp import security
-    from vanapp.attendance import summary
+    from vanapp.protocol import summary
     tap(crew, screening, "women", 1)
     meta = crew.get(url(screening, "summary")).json["qr"]
     r = crew.get(meta["png"])

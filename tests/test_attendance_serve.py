@@ -142,7 +142,7 @@ def test_attendance_api_on_vanapp_serve_with_a_bearer_token(server_factory):
     assert "5" in table[-1].split()
 
     # The summary's QR text verifies with this van's secret.
-    from vanapp.attendance import summary
+    from vanapp.protocol import summary
     text = api.get(f"{srv.url}/api/v1/screenings/{screening}/summary", timeout=20).json()["qr"]["text"]
     night = summary.decode_summary(text, lambda van: summary.summary_key(van_secret(srv.data_dir)))
     assert night["counts"] == {**ZERO, "women": 1, "men": 1} and night["participants"] == 1
@@ -152,7 +152,7 @@ def test_summary_png_of_the_page_is_read_by_zbarimg_and_verified_by_the_hub(serv
     need_zbarimg()
     from PIL import Image
     from pyzbar import pyzbar
-    from vanapp.attendance import summary
+    from vanapp.protocol import summary
     hub = Hub(server_factory)
     code = hub.add_van("van-03")
     srv = server_factory("van")

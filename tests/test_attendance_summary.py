@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from vanapp import security
-from vanapp.attendance import report, summary, tally
+from vanapp.attendance import report, tally
+from vanapp.protocol import summary
 from vanapp.ids import utcnow
 from vanapp.models import Game, GameResult, GameRun, PlayLog, Setting, db
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from vanapp.games.content import load_games
-from vanapp.games.engine import GameEngine, GameError
+from vanapp.games.machine import GameEngine, GameError
 from vanapp.models import GameResult, GameRun, Outbox, db
 
 from .support.factories import make_screening

@@ -69,7 +69,7 @@ def test_a_coordinator_sets_up_a_hub_from_an_empty_data_dir(hub_env):
 
     # both can log in to the hub those commands prepared
     app = hub_app(hub_env)
-    from vanapp.hub.auth import authenticate
+    from vanapp.hub.accounts import authenticate
     with app.app_context(), db.connection_context():
         assert authenticate("asha", PASSWORD) and authenticate("ravi", "new-password-1")
         assert authenticate("ravi", PASSWORD) is None

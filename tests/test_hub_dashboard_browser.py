@@ -21,7 +21,7 @@ def hub_server(tmp_path):
     """A hub holding the scenario's three vans (SQLite), served by waitress in a subprocess."""
     data = tmp_path / "hub"
     app = make_hub_app(data)
-    from vanapp.hub.auth import create_coordinator
+    from vanapp.hub.accounts import create_coordinator
     with app.app_context(), db.connection_context():
         create_coordinator(COORDINATOR, PASSWORD)
         ids = build()

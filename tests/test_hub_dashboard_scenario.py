@@ -210,7 +210,7 @@ def _hub(request, data_dir):
         server = request.getfixturevalue("pg_server")
         url = server.create_database()
     app = make_hub_app(data_dir, url)
-    from vanapp.hub.auth import create_coordinator
+    from vanapp.hub.accounts import create_coordinator
     with app.app_context(), db.connection_context():
         create_coordinator(COORDINATOR, PASSWORD)
         app.ids = build()

@@ -14,8 +14,8 @@ from vanapp import create_app, db as database
 from vanapp.hub import pairing
 from vanapp.ids import UTC, new_id, to_iso
 from vanapp.models import (Outbox, Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, db)
-from vanapp.sync import records
-from vanapp.sync.wire import MAX_RECORDS, encode_models, pack
+from vanapp.protocol import records
+from vanapp.protocol.wire import MAX_RECORDS, encode_models, pack
 
 from .support.factories import make_screening
 
@@ -410,7 +410,7 @@ def test_pull_gives_this_vans_plan_and_shared_content_since_a_cursor(hub):
     client = hub.test_client()
     answer = client.get("/api/v1/sync/pull?cursor=0", headers={"Authorization": auth})
     assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
-    from vanapp.sync.wire import decode_models, unpack
+    from vanapp.protocol.wire import decode_models, unpack
     document = unpack(answer.data)
     got = {name: [dict(zip(cols, r))["id"] for r in rows] for name, cols, rows in decode_models(document["models"])}
     assert got["Screening"] == [mine.id]
@@ -430,7 +430,7 @@ def test_pull_gives_this_vans_plan_and_shared_content_since_a_cursor(hub):
 # --- the night's summary from a QR code ----------------------------------------------------------
 
 def test_summary_qr_is_verified_stored_once_and_superseded_by_synced_taps(hub, screening):
-    from vanapp.attendance.summary import encode_summary, summary_key
+    from vanapp.protocol.summary import encode_summary, summary_key
     from vanapp.hub import receive
     auth = paired(hub)
     secret = bytes.fromhex(auth.rsplit(".", 1)[1])
@@ -456,7 +456,7 @@ def test_summary_qr_is_verified_stored_once_and_superseded_by_synced_taps(hub, s
 
 
 def test_openapi_lists_exactly_the_routes_the_hub_serves(hub):
-    from vanapp.sync.openapi import spec
+    from vanapp.protocol.openapi import spec
     served = set()
     for rule in hub.url_map.iter_rules():
         if rule.endpoint.startswith("hubapi."):

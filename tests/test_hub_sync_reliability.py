@@ -245,8 +245,8 @@ def test_25_vans_sync_at_once(hub, tmp_path, template):
 
 def _batch(rows: list[dict], van: str, key: str | None = None, start=0, end=None, model="TallyEvent",
            epoch="e-1", raw=False):
-    from vanapp.sync import records
-    from vanapp.sync.wire import encode_models, pack
+    from vanapp.protocol import records
+    from vanapp.protocol.wire import encode_models, pack
     table = records.table(model)
     columns = [c for c in table.columns if c in rows[0]]
     document = {"format": 1, "kind": "push", "van": van, "epoch": epoch, "key": key or uuid.uuid4().hex,
@@ -311,7 +311,7 @@ def test_credentials_ownership_and_bad_batches_over_http(hub, tmp_path, template
 
     # 400/413: garbage, broken gzip, wrong format, forged header and records, a zip bomb, too big
     document = _batch([own], "van-11", raw=True)
-    from vanapp.sync.wire import MAX_RECORDS, pack
+    from vanapp.protocol.wire import MAX_RECORDS, pack
     bad = [("garbage", b"\x00\x01 not a batch", 400), ("broken gzip", good[:len(good) // 2], 400),
            ("not gzip at all", b"\x1f\x8b\x08 nonsense", 400), ("json list", pack([document]), 400),
            ("wrong format", pack(dict(document, format=2)), 400),

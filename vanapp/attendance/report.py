@@ -5,7 +5,8 @@ from collections import Counter
 
 from ..models import Game, GameResult, GameRun, Participant, PlayLog, Screening, Setting, TallyEvent, Village
 from ..security import van_secret
-from . import summary, tally
+from ..protocol import summary
+from . import tally
 
 
 def _total(value) -> int:

@@ -2,8 +2,8 @@
 and content (media catalogue, games) changed since the van's pull cursor — the hub's own
 outbox seq — limited to what concerns that van."""
 from ..models import Outbox, db
-from ..sync import records
-from ..sync.wire import FORMAT, encode_models
+from ..protocol import records
+from ..protocol.wire import FORMAT, encode_models
 
 PAGE = 2000
 

@@ -13,8 +13,8 @@ from peewee import IntegrityError, SqliteDatabase
 
 from ..ids import from_iso, to_iso, utcnow
 from ..models import Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, VanCursor, db
-from ..sync import records
-from ..sync.wire import MAX_RECORDS, WireError, decode_models
+from ..protocol import records
+from ..protocol.wire import MAX_RECORDS, WireError, decode_models
 
 KEY_MAX = 64
 

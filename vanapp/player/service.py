@@ -27,7 +27,7 @@ from peewee import OperationalError
 
 from ..ids import new_id, to_iso, utcnow
 from . import playlog
-from .engine import Engine, EngineUnavailable, release_memory
+from .vlc import Engine, EngineUnavailable, release_memory
 from .outcome import PlayClock, clock_text, judge
 from .programme import Item, PlayError, Programme, load
 

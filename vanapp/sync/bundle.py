@@ -11,7 +11,7 @@ import json
 
 from ..ids import to_iso, utcnow
 from . import outbox, state
-from .wire import MAX_BODY, WireError, unpack
+from ..protocol.wire import MAX_BODY, WireError, unpack
 
 MAGIC = b"VANKIT-BUNDLE 1\n"
 SIG = b"\nSIG "

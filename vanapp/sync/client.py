@@ -13,7 +13,7 @@ from .. import clock
 from ..ids import utcnow
 from ..models import Setting, SyncRun, db
 from . import incoming, outbox, state
-from .wire import WireError, unpack
+from ..protocol.wire import WireError, unpack
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ in one transaction (not through save_change, so nothing pulled is queued to be p
 from peewee import IntegrityError
 
 from ..models import ScreeningEvent, db
-from . import records
-from .wire import WireError, decode_models
+from ..protocol import records
+from ..protocol.wire import WireError, decode_models
 
 # The van decides a screening's status through its own events; a plan update from the hub
 # must not undo "started" or "cancelled" on a laptop that has already said so.

@@ -5,8 +5,8 @@ import itertools
 from dataclasses import dataclass, field
 
 from ..models import db
-from . import records
-from .wire import FORMAT, MAX_BODY, MAX_RECORDS, encode_models, pack
+from ..protocol import records
+from ..protocol.wire import FORMAT, MAX_BODY, MAX_RECORDS, encode_models, pack
 
 BATCH_ROWS = 2000            # outbox rows per batch
 PLAN_ROOT = "Screening"      # a screening travels with its programme

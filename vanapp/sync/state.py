@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..ids import new_id
 from ..models import Outbox, Setting, SyncParked, SyncRun, db
-from . import records
+from ..protocol import records
 
 HUB_URL = "hub_url"
 VAN_ID = "van_id"

@@ -4,7 +4,8 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..attendance import participants, report, summary, tally
+from ..attendance import participants, report, tally
+from ..protocol import summary
 from ..ids import new_id
 from ..games.results import screening_results
 from ..models import Game, MediaItem, PlayLog, Screening

@@ -25,7 +25,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from ..games.engine import GameError, engine_for
+from ..games.machine import GameError, engine_for
 from .errors import ApiError
 from .extensions import limiter
 

@@ -28,11 +28,11 @@ def register(app):
         return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
 
     if app.config.get("MODE") == "hub":
-        from ..hub import web as hub_web
+        from . import hub as hub_web
         hub_web.register(app)
         return
 
-    from . import auth, console, run, attendance, games, audience, syncui
+    from . import auth, console, run, attendance, games, audience, sync
     from .api import bp as api_bp
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
@@ -40,7 +40,7 @@ def register(app):
     app.register_blueprint(attendance.bp)
     app.register_blueprint(games.bp)
     app.register_blueprint(audience.bp)
-    app.register_blueprint(syncui.bp)
+    app.register_blueprint(sync.bp)
     from .calendar import bp as calendar_bp
     app.register_blueprint(calendar_bp)
     app.register_blueprint(api_bp)

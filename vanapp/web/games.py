@@ -5,7 +5,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import lazy_gettext as _l
 
 from ..games import joinurl
-from ..games.engine import GameError, engine_for
+from ..games.machine import GameError, engine_for
 from ..games.results import run_summary, screening_results
 from ..models import Game, GameRun, Screening
 from ..tours import queries

@@ -7,7 +7,8 @@ import json
 from flask import Response, jsonify, request, url_for
 from peewee import SqliteDatabase
 
-from ...attendance import participants, report, summary, tally
+from ...attendance import participants, report, tally
+from ...protocol import summary
 from ...models import db
 from ..errors import ApiError
 from . import bp

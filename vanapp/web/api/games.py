@@ -13,7 +13,7 @@ import time
 
 from flask import current_app, jsonify, request, url_for
 
-from ...games.engine import GameError, engine_for
+from ...games.machine import GameError, engine_for
 from ...games.results import before_after, run_summary
 from ...models import Game, GameRun
 from ..errors import ApiError

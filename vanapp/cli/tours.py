@@ -9,8 +9,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..models import Screening, Tour, db
-from . import ics, queries
-from .importer import import_files
+from ..tours import ics, queries
+from ..tours.importer import import_files
 
 
 @click.group("schedule", cls=AppGroup)

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..models import db
-from .content import load_games
+from ..games.content import load_games
 
 
 @click.group("games", cls=AppGroup)
@@ -44,7 +44,7 @@ def load_command(check, as_json, media_dir):
 @games_group.command("list")
 def list_command():
     """List the loaded games."""
-    from .content import all_games
+    from ..games.content import all_games
     with db.connection_context():
         for game in all_games():
             click.echo(f"game:{game.id}\t{game.kind}\t{game.title_en}\t{game.file}")

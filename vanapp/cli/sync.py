@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from ..ids import to_iso
 from ..models import db
-from . import bundle, client, state
+from ..sync import bundle, client, state
 
 
 @click.command("pair")

@@ -102,7 +102,7 @@ def init_command(name, password_stdin):
     """Create or upgrade the hub's database (SQLite, or VANAPP_DATABASE_URL=postgresql://...)."""
     from .. import db as database
     from ..models import Coordinator, db
-    from .auth import CoordinatorError, create_coordinator
+    from ..hub.accounts import CoordinatorError, create_coordinator
     if password_stdin and not name:
         raise click.UsageError("--password-stdin needs --coordinator NAME")
     applied = database.migrate()
@@ -140,7 +140,7 @@ def _redact(url: str) -> str:
 def add_coordinator_command(name, password_stdin, reset):
     """Add a coordinator login NAME (asks for the password, at least 8 characters)."""
     from ..models import db
-    from .auth import CoordinatorError, create_coordinator, set_password
+    from ..hub.accounts import CoordinatorError, create_coordinator, set_password
     require_database()
     password = _read_password(password_stdin)
     with db.connection_context():
@@ -179,7 +179,7 @@ def serve_command(ctx, host, port, threads):
     if current_app.config.get("MODE") != "hub":
         raise click.ClickException("this app is not in hub mode (VANAPP_MODE)")
     from .. import db as database
-    from ..cli import serve_command as van_serve   # the one serve path: migrate, hooks, waitress
+    from . import serve_command as van_serve   # the one serve path: migrate, hooks, waitress
     from ..models import Coordinator, db
     database.migrate()
     with db.connection_context():
@@ -206,7 +206,7 @@ def serve_command(ctx, host, port, threads):
 def report_command(as_json, date_from, date_to, district, van, campaign):
     """The dashboard's totals in the terminal (the same numbers, from the same queries)."""
     from ..models import db
-    from . import reports
+    from ..hub import reports
     require_database()
     try:
         filters = reports.Filters.parse({"from": date_from, "to": date_to, "district": district,

@@ -4,15 +4,15 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
-from ..attendance.summary import SummaryError, decode_summary
-from ..ids import to_iso, utcnow
-from ..models import Van, db
-from ..sync import records
-from ..sync.openapi import spec
-from ..sync.wire import WireError, unpack
-from ..web.errors import ApiError, wants_json
-from ..web.extensions import csrf, limiter
-from . import pairing, pull, receive
+from ...hub import pairing, pull, receive
+from ...ids import to_iso, utcnow
+from ...models import Van, db
+from ...protocol import records
+from ...protocol.openapi import spec
+from ...protocol.summary import SummaryError, decode_summary
+from ...protocol.wire import WireError, unpack
+from ..errors import ApiError, wants_json
+from ..extensions import csrf, limiter
 
 bp = Blueprint("hubapi", __name__)
 csrf.exempt(bp)               # machines with bearer credentials, not browser forms
@@ -74,7 +74,7 @@ def pair_hint():
     """Where the pairing QR code leads a phone: how to enter the code on the van (it is not used
     up by looking at it)."""
     code = request.args.get("code", "")[:20]
-    return render_template("sync/pair_hint.html", code=code, hub_url=request.host_url.rstrip("/"))
+    return render_template("hub/pair_hint.html", code=code, hub_url=request.host_url.rstrip("/"))
 
 
 @bp.get("/api/v1/sync/state")
@@ -123,7 +123,7 @@ def pull_changes():
     document = pull.changes_for(van.id, cursor, limit)
     with db.atomic():
         Van.update(last_sync_at=utcnow()).where(Van.id == van.id).execute()
-    from ..sync.wire import pack
+    from ...protocol.wire import pack
     response = current_app.response_class(pack(document), mimetype="application/json")
     response.headers["Content-Encoding"] = "gzip"
     return response
@@ -143,11 +143,11 @@ def summary(van_id, payload):
     except SummaryError as exc:
         if wants_json() or request.method == "POST":
             raise ApiError(400, "bad_summary", str(exc)) from None
-        return render_template("sync/summary_received.html", error=str(exc), night=None), 400
+        return render_template("hub/summary_received.html", error=str(exc), night=None), 400
     row, created = receive.store_summary(night)
     if wants_json() or request.method == "POST":
         return jsonify(stored=created, replaced=not created, id=row.id, summary=night), 201 if created else 200
-    return render_template("sync/summary_received.html", error=None, night=night, created=created)
+    return render_template("hub/summary_received.html", error=None, night=night, created=created)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -11,8 +11,8 @@ from flask.cli import with_appcontext
 from ..ids import to_iso
 from ..models import Van, db
 from ..sync import bundle
-from . import pairing, receive
-from .cli import PORT_FILE, hub_group, require_database
+from ..hub import pairing, receive
+from .hub import PORT_FILE, hub_group, require_database
 
 
 def _local(when) -> str:

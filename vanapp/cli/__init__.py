@@ -9,12 +9,12 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 
-from . import create_app, db as database
-from .models import Setting, db
+from .. import create_app, db as database
+from ..models import Setting, db
 
-AREA_MODULES = ["vanapp.tours.cli", "vanapp.media.cli", "vanapp.player.cli",
-                "vanapp.attendance.cli", "vanapp.games.cli", "vanapp.sync.cli", "vanapp.hub.cli",
-                "vanapp.hub.sync_cli"]
+AREA_MODULES = ["vanapp.cli.tours", "vanapp.cli.media", "vanapp.cli.player",
+                "vanapp.cli.attendance", "vanapp.cli.games", "vanapp.cli.sync", "vanapp.cli.hub",
+                "vanapp.cli.hub_vans"]
 
 
 def _make_app(*_args, **_kwargs):
@@ -54,7 +54,7 @@ def setup_logging(data_dir: str) -> None:
 @click.option("--van", "van_id", help="This van's id, e.g. van-03 (pairing with a hub sets it too).")
 def init_command(pin, default_pin, van_id):
     """Create or upgrade the database and set the crew PIN."""
-    from . import security
+    from .. import security
     applied = database.migrate()
     click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
@@ -123,7 +123,7 @@ def token_group():
 @click.argument("name")
 def token_create(name):
     """Create a bearer token called NAME and print it (shown once)."""
-    from . import security
+    from .. import security
     with db.connection_context():
         click.echo(security.create_token(name))
 

@@ -38,7 +38,7 @@ def scan_command(as_json):
     unplayable, changed since the last scan or damaged (not the length or checksum the catalogue
     gives), 2 when the catalogue itself has errors.
     """
-    from .scan import scan_media
+    from ..media.scan import scan_media
     config = current_app.config
     with db.connection_context():
         report = scan_media(config["MEDIA_DIR"], config.get("VLC_ARGS", ""))
@@ -83,7 +83,7 @@ def preflight_command(days, as_json):
 
     Exit status 0 only when everything is ready.
     """
-    from .preflight import run_preflight
+    from ..media.preflight import run_preflight
     config = current_app.config
     with db.connection_context():
         report = run_preflight(config["MEDIA_DIR"], config.get("VLC_ARGS", ""),

@@ -6,8 +6,9 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from ..models import db
-from . import report as reports
-from . import summary, tally
+from ..attendance import report as reports
+from ..attendance import tally
+from ..protocol import summary
 
 
 @click.command("report")

@@ -12,7 +12,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app):
-    from . import api, auth, dashboard
+    from ...hub import accounts as auth
+    from . import api, dashboard
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
@@ -31,7 +32,7 @@ def register(app):
 def _error_pages(app):
     """Same codes and JSON shape as web/errors.py, but pages rendered in the hub's frame.
     Registered after errors.init_app, so these replace its page handlers in hub mode."""
-    from ..web.errors import json_error, wants_json
+    from ..errors import json_error, wants_json
 
     messages = {
         401: _l("Please log in."),

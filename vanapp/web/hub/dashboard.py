@@ -8,10 +8,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..models import Game, GameResult, GameRun, ScreeningEvent
-from . import charts, evidence, exports, reports
-from .auth import guard_hub_blueprint
-from .facts import GENDER_AGE, OTHER
+from ...hub import evidence, exports, reports
+from ...hub.accounts import guard_hub_blueprint
+from ...hub.facts import GENDER_AGE, OTHER
+from ...models import Game, GameResult, GameRun, ScreeningEvent
+from . import charts
 
 bp = Blueprint("hub", __name__)
 guard_hub_blueprint(bp)

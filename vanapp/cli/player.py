@@ -11,8 +11,8 @@ from flask.cli import with_appcontext
 
 from ..ids import utcnow
 from ..models import PlayLog, db
-from .programme import PlayError
-from .service import PlayerService
+from ..player.programme import PlayError
+from ..player.service import PlayerService
 
 
 def _keys(service: PlayerService, done: threading.Event):
