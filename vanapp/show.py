@@ -10,7 +10,7 @@ state machine tells it when the crew ended a run (`game_ended`).
 import datetime as dt
 import logging
 
-from .games.engine import GameError, engine_for
+from .games.machine import GameError, engine_for
 from .ids import utcnow
 from .models import Game, GameRun, ProgrammeItem, Screening, Village
 from .player import PlayError, get_player
