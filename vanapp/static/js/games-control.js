@@ -159,7 +159,7 @@
     }).then(function (s) {
       var json = JSON.stringify(s);
       if (s && !busy && json !== lastJson) { lastJson = json; state = s; render(); }
-    }).catch(function () {}).finally(function () { setTimeout(refresh, 700); });
+    }).catch(function () {}).finally(function () { setTimeout(refresh, 500); });
   }
   setInterval(function () {
     var node = document.getElementById("control-countdown");
