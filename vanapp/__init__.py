@@ -49,6 +49,8 @@ def create_app(test_config=None):
     from .web import blueprints
     blueprints.register(app)
     if app.config.get("MODE") != "hub":
+        from .web import reach
+        reach.init_app(app)             # can phones reach the show? (checked once serving)
         from . import show
-        show.init_app(app)          # the programme and the games as one show
+        show.init_app(app)              # the programme and the games as one show
     return app

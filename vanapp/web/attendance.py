@@ -10,7 +10,7 @@ from ..ids import new_id
 from ..games.results import screening_results
 from ..models import Game, MediaItem, PlayLog, Screening
 from ..player.outcome import problem_code
-from ..tours import queries
+from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
@@ -41,7 +41,7 @@ def _screening_or_404(screening_id: str) -> Screening:
 @bp.get("/")
 def tally_index():
     """The tally of tonight's (or the next) screening; a chooser when there is none."""
-    s = queries.next_screening(current_app.config["TIMEZONE"])
+    s = queries.next_screening(current_app.config["TIMEZONE"], identity.this_van().van)
     if s is not None:
         return redirect(url_for("attendance.tally_page", screening_id=s.id))
     recent = list(queries.screenings().order_by(Screening.starts_at.desc()).limit(12))

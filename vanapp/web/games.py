@@ -78,8 +78,8 @@ def index():
     return render_template("games/index.html", screening=screening, game_items=game_items,
                            current=current, runs=runs, titles=_titles(),
                            games=list(Game.select().order_by(Game.kind, Game.id)),
-                           live=engine.live, join=joinurl.join_url(current_app.config["PUBLIC_URL"],
-                                                                   request.host, request.scheme))
+                           live=engine.live, join=joinurl.join_url_for(current_app.config, request.host,
+                                                                       request.scheme))
 
 
 @bp.post("/start")
