@@ -134,11 +134,10 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
         crew_login(run, base, "/")
         step(run, "today", full_page=True)
         run.click('nav a[href="/run/"]')
-        chooser = run.locator("#choose li.choice")
-        if chooser.count():                          # the chooser: tonight's show first
-            assert chooser.first.get_attribute("data-screening") == sid
-            step(run, "choose-tonight", full_page=True)
-            chooser.first.locator("a.button").click()
+        tonight = run.locator("#choose li.choice").first      # the chooser: tonight's show first
+        expect(tonight).to_have_attribute("data-screening", sid)
+        step(run, "choose-tonight", full_page=True)
+        tonight.locator("a.button").click()
         expect(run.locator("#run")).to_have_attribute("data-screening", sid)
         expect(run.locator("h1")).to_contain_text("Rampur")
         step(run, "run-tonight", full_page=True)
