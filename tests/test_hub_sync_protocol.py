@@ -10,7 +10,8 @@ from functools import lru_cache
 
 import pytest
 
-from vanapp import create_app, db as database
+from vanapp import create_app
+from vanapp.db import migrate
 from vanapp.hub import pairing
 from vanapp.ids import UTC, new_id, to_iso
 from vanapp.models import (Outbox, Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, db)
@@ -46,7 +47,7 @@ def hub(request, tmp_path):
     else:
         url = request.getfixturevalue("pg_migrated_url")
     app = create_app({"TESTING": True, "MODE": "hub", "DATA_DIR": str(data_dir), "DATABASE_URL": url})
-    assert database.migrate() == []
+    assert migrate() == []
     with app.app_context():
         db.connect(reuse_if_open=True)
         yield app

@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 
-from .. import create_app, db as database
+from .. import create_app
+from ..db import migrate
 from ..models import Setting, db
 
 AREA_MODULES = ["vanapp.cli.tours", "vanapp.cli.media", "vanapp.cli.player",
@@ -55,7 +56,7 @@ def setup_logging(data_dir: str) -> None:
 def init_command(pin, default_pin, van_id):
     """Create or upgrade the database and set the crew PIN."""
     from .. import security
-    applied = database.migrate()
+    applied = migrate()
     click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
     with db.connection_context():
@@ -86,7 +87,7 @@ def serve_command(host, port, threads):
     import waitress
     app = current_app._get_current_object()
     setup_logging(app.config["DATA_DIR"])
-    applied = database.migrate()
+    applied = migrate()
     if applied:
         click.echo("migrations applied: " + ", ".join(applied))
     for hook in app.extensions.get("vanapp_start_hooks", []):

@@ -9,8 +9,9 @@ along are inserted only if the hub lacks them. A repeated batch key gets the fir
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 
+from ..db import is_sqlite, write_transaction
 from ..ids import from_iso, to_iso, utcnow
 from ..models import Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, VanCursor, db
 from ..protocol import records
@@ -133,13 +134,11 @@ def _decode(document: dict, van_id: str):
 def _begin():
     """One transaction per batch, holding the write lock from its start (SQLite) so two copies
     of the same batch arriving together are applied once."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+    return write_transaction()
 
 
 def _lock_van(van_id: str):
-    if not isinstance(db.obj, SqliteDatabase):
+    if not is_sqlite():
         db.execute_sql(f'SELECT "id" FROM "van" WHERE "id" = {db.param} FOR UPDATE', [van_id])
 
 

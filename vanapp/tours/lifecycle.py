@@ -9,10 +9,9 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from peewee import SqliteDatabase
-
+from ..db import is_sqlite, write_transaction
 from ..ids import utcnow
-from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village, db
+from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -27,16 +26,8 @@ class LifecycleError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def _transaction():
-    # Read-then-write: on SQLite take the write lock at BEGIN, so two taps on Start (laptop
-    # and phone) cannot both see "planned".
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
-
-
 def _get(screening_id: str) -> Screening:
-    if isinstance(db.obj, SqliteDatabase):
+    if is_sqlite():
         screening = Screening.get_or_none(Screening.id == screening_id)
     else:
         screening = (Screening.select().where(Screening.id == screening_id).for_update().first())
@@ -69,7 +60,7 @@ def _update(screening: Screening, **values):
 def start(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
     """planned → in progress. One screening at a time: another in progress must finish first."""
     at = at or utcnow()
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "start", ("planned",))
         other = (Screening.select(Screening.id, Screening.date, Village.name_en).join(Village)
@@ -86,7 +77,7 @@ def start(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
 def finish(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
     """in progress → done."""
     at = at or utcnow()
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "finish", ("in_progress",))
         _update(screening, status="done")
@@ -108,7 +99,7 @@ def cancel(screening_id: str, reason: str, text: str = "",
     if len(text) > 500:
         raise LifecycleError(400, "bad_request", "text must be at most 500 characters.", field="text")
     stored = f"{reason}: {text}" if text else reason
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "cancel", ("planned", "in_progress"))
         _update(screening, status="cancelled", status_reason=stored)
@@ -135,7 +126,7 @@ def reschedule(screening_id: str, date: str, start_time: str, tz: str,
         raise LifecycleError(400, "bad_request", "start must be a time like 18:30.", field="start")
     hour, minute = map(int, start_time.split(":"))
     starts_at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "reschedule", ("planned", "cancelled"))
         ends_at = starts_at + dt.timedelta(minutes=screening.duration_min)
