@@ -44,7 +44,10 @@ def create_app(test_config=None):
     from .web import extensions, i18n, errors
     extensions.init_app(app)
     i18n.init_app(app)
-    errors.init_app(app)
+    if app.config.get("MODE") == "hub":     # the hub's pages have their own frame
+        errors.init_app(app, page="hub/error.html", crash=errors.HUB_CRASH_PAGE)
+    else:
+        errors.init_app(app)
 
     from .web import blueprints
     blueprints.register(app)

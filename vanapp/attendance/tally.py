@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from ..db import insert_row, statement, write_transaction
+from ..errors import AppError
 from ..ids import from_iso, new_id, utcnow
 from ..models import DEFAULT_CATEGORIES, Headcount, Outbox, Participant, Screening, Setting, TallyEvent, db
 
@@ -26,13 +27,12 @@ AT_PAST_LIMIT = dt.timedelta(days=7)
 AT_FUTURE_LIMIT = dt.timedelta(minutes=2)
 
 
-class AttendanceError(Exception):
-    """A refusal: `code` for machines, `message` for people, `field` at fault. Nothing was written."""
+class AttendanceError(AppError):
+    """A refused count, headcount or sign-in (nothing was written); each kind has its status."""
     status = 400
 
     def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+        super().__init__(type(self).status, code, message, field)
 
 
 class Invalid(AttendanceError):

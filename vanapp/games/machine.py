@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 
+from ..errors import AppError
 from ..ids import new_id, utcnow
 from ..models import GameBuzz, GameLive, GamePlayer, GameRun, GameVote, Screening, Setting, db
 from .content import get_game
@@ -33,12 +34,8 @@ MAX_HANDS = 100_000
 ONLINE_SECONDS = 10
 
 
-class GameError(Exception):
-    """A refused action: HTTP status, machine code, message, the field at fault."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+class GameError(AppError):
+    """A refused game action (the crew's or a phone's)."""
 
 
 def _hash(token: str) -> str:

@@ -7,6 +7,7 @@ import secrets
 import datetime as dt
 from pathlib import Path
 
+from ..errors import AppError
 from ..ids import utcnow
 from ..models import Van, db
 
@@ -18,16 +19,19 @@ BUNDLE_LABEL = b"vankit-bundle-v1"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-class PairingError(ValueError):
-    """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people."""
+class PairingError(AppError, ValueError):
+    """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people;
+    a pairing code that does not work is about the field `code` (404, or 410 once expired)."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
+        super().__init__(410 if code == "expired" else 404, code, message, field="code")
 
 
 class AuthError(PairingError):
-    pass
+    """A sync request without a working van key (401)."""
+
+    def __init__(self, code: str, message: str):
+        AppError.__init__(self, 401, code, message)
 
 
 def derived_key(secret: bytes, label: bytes) -> bytes:

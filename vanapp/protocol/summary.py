@@ -19,6 +19,8 @@ import re
 import zlib
 from urllib.parse import quote, unquote
 
+from ..errors import AppError
+
 CONTEXT = b"vankit-summary-v1"
 FORMAT = 1
 TAG_BYTES = 16
@@ -28,8 +30,11 @@ OUTCOME_NAMES = {v: k for k, v in OUTCOME_CODES.items()}
 _TEXT = re.compile(r"(?:^vankit:|/)s/([^/?#]+)/([A-Za-z0-9_-]+)/?$")
 
 
-class SummaryError(ValueError):
+class SummaryError(AppError, ValueError):
     """The text is not a VanKit summary, is damaged, or its signature does not verify."""
+
+    def __init__(self, message: str):
+        super().__init__(400, "bad_summary", message)
 
 
 def summary_key(van_secret: bytes) -> bytes:

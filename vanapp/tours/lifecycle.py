@@ -10,6 +10,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from ..db import is_sqlite, write_transaction
+from ..errors import AppError
 from ..ids import utcnow
 from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village
 
@@ -18,12 +19,8 @@ TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 EVENT_KINDS = ("started", "finished", "cancelled", "rescheduled", "reopened")   # ScreeningEvent.kind
 
 
-class LifecycleError(Exception):
-    """A change that is refused; `status` is the HTTP status an API answers with."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+class LifecycleError(AppError):
+    """A refused change of a screening's status, date or time."""
 
 
 def _get(screening_id: str) -> Screening:

@@ -2,6 +2,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from ..errors import get_or_404
 from ..ids import utcnow
 from ..models import ProgrammeItem, Screening, Tour, Village
 
@@ -16,6 +17,11 @@ def screenings(tour_id: str | None = None):
     if tour_id:
         query = query.where(Screening.tour == tour_id)
     return query
+
+
+def screening(screening_id: str, field: str = "id") -> Screening:
+    """One screening with its village and tour, or a 404 refusal naming `field` (where the id came from)."""
+    return get_or_404(screenings().where(Screening.id == screening_id), f"No screening {screening_id}.", field)
 
 
 def on_date(day: str):

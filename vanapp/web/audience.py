@@ -25,8 +25,9 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from ..games.machine import GameError, engine_for
-from .errors import ApiError
+from ..errors import AppError
+from ..games.machine import engine_for
+from .body import json_body
 from .extensions import limiter
 
 bp = Blueprint("audience", __name__, url_prefix="/a")
@@ -86,7 +87,7 @@ def per_device(name):
         def limited(*args, **kwargs):
             limit = _limits(current_app)[name]
             if not limit.hit(_device() or "addr:" + (request.remote_addr or "")):
-                raise ApiError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
+                raise AppError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
                                retry_after=limit.retry_after())
             return view(*args, **kwargs)
         return limited
@@ -156,24 +157,13 @@ def _set_device(response, device):
     return response
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "Send a JSON object.")
-    return data
-
-
 def _ident(data, name, required=True):
     value = data.get(name)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not ID_RE.match(value):
-        raise ApiError(400, "bad_request", f"{name} is missing or malformed.", field=name)
+        raise AppError(400, "bad_request", f"{name} is missing or malformed.", field=name)
     return value
-
-
-def _refuse(exc: GameError):
-    raise ApiError(exc.status, exc.code, exc.message, field=exc.field)
 
 
 @bp.get("/")
@@ -211,17 +201,14 @@ def me():
 @bp.post("/api/join")
 @per_device("join")
 def join():
-    data = _body()
+    data = json_body()
     team = _ident(data, "team", required=False)
     token = data.get("token")
     if token is not None and (not isinstance(token, str) or not DEVICE_RE.match(token)):
-        raise ApiError(400, "bad_request", "token is malformed.", field="token")
+        raise AppError(400, "bad_request", "token is malformed.", field="token")
     device = _device() or secrets.token_urlsafe(18)
     engine = _engine()
-    try:
-        player, new_token = engine.join(device, team=team, token=token)
-    except GameError as exc:
-        _refuse(exc)
+    player, new_token = engine.join(device, team=team, token=token)
     # A rejoin by token answers as the phone that first joined: give it its cookie back.
     response = jsonify(me=engine.me(player.device), token=new_token)
     return _set_device(response, player.device)
@@ -230,26 +217,20 @@ def join():
 @bp.post("/api/vote")
 @per_device("vote")
 def vote():
-    data = _body()
+    data = json_body()
     device = _device()
     if device is None:
-        raise ApiError(403, "not_joined", "Join the game first.")
-    try:
-        choice = _engine().vote(device, _ident(data, "run"), _ident(data, "question"), _ident(data, "choice"))
-    except GameError as exc:
-        _refuse(exc)
+        raise AppError(403, "not_joined", "Join the game first.")
+    choice = _engine().vote(device, _ident(data, "run"), _ident(data, "question"), _ident(data, "choice"))
     return jsonify(ok=True, question=data["question"], choice=choice)
 
 
 @bp.post("/api/buzz")
 @per_device("buzz")
 def buzz():
-    data = _body()
+    data = json_body()
     device = _device()
     if device is None:
-        raise ApiError(403, "not_joined", "Join the game first.")
-    try:
-        outcome = _engine().buzz(device, _ident(data, "run"), _ident(data, "question"))
-    except GameError as exc:
-        _refuse(exc)
+        raise AppError(403, "not_joined", "Join the game first.")
+    outcome = _engine().buzz(device, _ident(data, "run"), _ident(data, "question"))
     return jsonify(ok=True, question=data["question"], **outcome)

@@ -28,8 +28,10 @@ def register(app):
         return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
 
     if app.config.get("MODE") == "hub":
-        from . import hub as hub_web
-        hub_web.register(app)
+        from .hub import api as hub_api, auth as hub_auth, dashboard
+        app.register_blueprint(hub_api.bp)
+        app.register_blueprint(hub_auth.bp)
+        app.register_blueprint(dashboard.bp)
         return
 
     from . import auth, console, run, attendance, games, audience, sync

@@ -1,13 +1,13 @@
 """The crew console: Today, Tour, a screening's page, Media and Pre-flight."""
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 
 from .. import clock
 from ..ids import from_iso
-from ..models import Game, MediaItem, MediaScan, Screening
+from ..models import Game, MediaItem, MediaScan
 from ..tours import queries
 from .auth import guard_crew_blueprint
 
@@ -72,9 +72,7 @@ def tour():
 
 @bp.get("/screenings/<screening_id>")
 def screening(screening_id):
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        abort(404)
+    s = queries.screening(screening_id)
     return render_template("console/screening.html", screening=s,
                            items=list(queries.programme(s.id)), titles=_titles())
 

@@ -1,10 +1,11 @@
 """Crew pages for games: the control page (start the programme's game, drive it, type
 show-of-hands counts), the projector screen of the live game, and a run's results."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..errors import get_or_404
 from ..games import joinurl
 from ..games.machine import GameError, engine_for
 from ..games.results import run_summary, screening_results
@@ -107,9 +108,7 @@ def projector():
 
 @bp.get("/runs/<run_id>")
 def run_results(run_id):
-    run = GameRun.get_or_none(GameRun.id == run_id)
-    if run is None:
-        abort(404)
+    run = get_or_404(GameRun.select().where(GameRun.id == run_id), "No such run.", field=None)
     screening = queries.screenings().where(Screening.id == run.screening_id).first()
     results = screening_results(run.screening_id)
     pair = next((c for c in results["before_after"] if run.id in (c["before_run"], c["after_run"])), None)
@@ -119,8 +118,6 @@ def run_results(run_id):
 
 @bp.get("/screenings/<screening_id>")
 def screening(screening_id):
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        abort(404)
+    s = queries.screening(screening_id)
     return render_template("games/screening.html", screening=s, results=screening_results(s.id))
 

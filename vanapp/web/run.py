@@ -1,7 +1,7 @@
 """Crew pages to run a screening: the run page (Start, the programme on screen, controls, proof
 of play), the phone remote and the projector page. They read and command the player through
 the JSON API (/api/v1/player, /api/v1/screenings/<id>/...), polling twice a second."""
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from werkzeug.routing import BuildError
 
 from ..models import Game, MediaItem, PlayLog, Screening
@@ -56,10 +56,7 @@ def console():
 
 @bp.get("/<screening_id>")
 def screening(screening_id):
-    found = queries.screenings().where(Screening.id == screening_id).first()
-    if found is None:
-        abort(404)
-    return _run_page(found)
+    return _run_page(queries.screening(screening_id))
 
 
 @bp.get("/remote")

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, reports
-from ...hub.accounts import guard_hub_blueprint
 from ...hub.facts import GENDER_AGE, OTHER
 from ...models import Game, GameResult, GameRun, ScreeningEvent
 from . import charts
+from .auth import guard_hub_blueprint
 
 bp = Blueprint("hub", __name__)
 guard_hub_blueprint(bp)
