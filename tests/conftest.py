@@ -14,6 +14,7 @@ os.environ.setdefault("VANAPP_SYNC_INTERVAL", "0")
 os.environ.pop("VANAPP_DATABASE_URL", None)
 
 from vanapp import create_app  # noqa: E402
+from vanapp import parts  # noqa: E402
 from vanapp.db import migrate  # noqa: E402
 from vanapp.models import db  # noqa: E402
 
@@ -46,10 +47,7 @@ def app(tmp_path):
         yield app
         # background threads of this app (game timer, player) must not outlive it: the models'
         # database is global, and the next test binds it to another file
-        if app.extensions.get("games") is not None:
-            app.extensions["games"].shutdown()
-        if app.extensions.get("player") is not None:
-            app.extensions["player"].close()
+        parts.stop_all(app)
         if not db.is_closed():
             db.close()
 

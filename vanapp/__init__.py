@@ -48,6 +48,16 @@ def create_app(test_config=None):
         errors.init_app(app, page="hub/error.html", crash=errors.HUB_CRASH_PAGE)
     else:
         errors.init_app(app)
+        # the van's long-lived parts: each keeps its object in app.extensions and registers how
+        # it starts and stops (vanapp/parts.py); `vanapp serve` starts them
+        from . import games, player, sync
+        from .web import audience
+        player.init_app(app)
+        games.init_app(app)
+        sync.init_app(app)
+        audience.init_app(app)
+        # the audience's poll, its one hot URL, is answered before Flask (web/audience.py)
+        app.wsgi_app = audience.FastPoll(app, app.wsgi_app)
 
     from .web import blueprints
     blueprints.register(app)

@@ -1,4 +1,5 @@
 """The `vanapp` command: a Flask CLI group; each area adds its commands from its own module."""
+import atexit
 import importlib
 import logging
 import logging.handlers
@@ -9,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo
 
-from .. import create_app
+from .. import create_app, parts
 from ..db import migrate
 from ..models import Setting, db
 
@@ -90,8 +91,8 @@ def serve_command(host, port, threads):
     applied = migrate()
     if applied:
         click.echo("migrations applied: " + ", ".join(applied))
-    for hook in app.extensions.get("vanapp_start_hooks", []):
-        hook(app)
+    parts.start_all(app)                    # the player, the game machine, the automatic sync
+    atexit.register(parts.stop_all, app)
     click.echo(f"VanKit ({app.config['MODE']}) on http://{host}:{port}/", err=True)
     # A crowd of phones keeps a connection or two each open: poll(), not select() (which dies
     # on a file descriptor past 1023), and room for the descriptors.

@@ -1,4 +1,4 @@
-"""The live game engine: one live run per van, driven by the crew, answered by phones.
+"""The game state machine: one live run per van, driven by the crew, answered by phones.
 
 The run is held in memory so that hundreds of phones can poll it without touching the
 database; every change that matters (a vote, a ring, a hand count, a state change) is committed
@@ -62,7 +62,10 @@ class _Queued:
         self.write, self.apply, self.done, self.error = write, apply, False, None
 
 
-class GameEngine:
+class GameMachine:
+    """The live run's states (lobby → question open → closed → revealed → finished) and every
+    change to it; one per app, kept in app.extensions["games"] (games.init_app)."""
+
     def __init__(self):
         self._lock = threading.RLock()
         self._commit_lock = threading.Lock()     # one group commit at a time
@@ -81,6 +84,11 @@ class GameEngine:
             self._publish(phase=True)
 
     # -- loading and publishing -------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        """The live run has been read back from the database (polls may then skip Flask)."""
+        return self._loaded
+
     def ensure_loaded(self):
         if self._loaded:
             return
@@ -528,16 +536,4 @@ class GameEngine:
             return out
 
 
-def engine_for(app) -> GameEngine:
-    """The app's one engine (made on first use, restored from the database on serve start)."""
-    engine = app.extensions.get("games")
-    if engine is None:
-        engine = app.extensions["games"] = GameEngine()
-
-        def _restore(_app):
-            engine.ensure_loaded()
-        app.extensions.setdefault("vanapp_start_hooks", []).append(_restore)
-    return engine
-
-
-__all__ = ["GameEngine", "GameError", "engine_for", "STATES", "PLEDGE_QUESTION"]
+__all__ = ["GameMachine", "GameError", "STATES", "PLEDGE_QUESTION"]

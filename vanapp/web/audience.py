@@ -26,7 +26,7 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from ..errors import AppError
-from ..games.machine import engine_for
+from .. import games
 from .body import json_body
 from .extensions import limiter
 
@@ -46,7 +46,7 @@ COOKIE_RE = re.compile(r"(?:^|;)\s*" + DEVICE_COOKIE + r"=([A-Za-z0-9_-]{22,64})
 
 
 def _engine():
-    return engine_for(current_app)
+    return games.machine_of(current_app)
 
 
 class WindowLimit:
@@ -73,11 +73,14 @@ class WindowLimit:
         return max(1, int(self.window - (time.monotonic() - self._started)) + 1)
 
 
+def init_app(app):
+    """The per-device budgets of this app, in app.extensions["audience_limits"] (the fast poll
+    and the views count against the same ones)."""
+    app.extensions["audience_limits"] = {name: WindowLimit(n, WINDOW) for name, n in LIMITS.items()}
+
+
 def _limits(app) -> dict[str, "WindowLimit"]:
-    limits = app.extensions.get("audience_limits")
-    if limits is None:
-        limits = app.extensions["audience_limits"] = {name: WindowLimit(n, WINDOW) for name, n in LIMITS.items()}
-    return limits
+    return app.extensions["audience_limits"]
 
 
 def per_device(name):
@@ -98,10 +101,14 @@ def _no_store_headers(extra=()):
     return [("Cache-Control", "no-store"), ("X-Now", str(int(time.time() * 1000))), *extra]
 
 
-class FastPoll:
-    """GET /a/api/state answered before Flask: the same answers and headers as `state()`."""
+POLL_PATH = "/a/api/state"
 
-    def __init__(self, app, wsgi_app, path: str):
+
+class FastPoll:
+    """GET /a/api/state answered before Flask: the same answers and headers as `state()`.
+    create_app puts it in front of the app's wsgi_app."""
+
+    def __init__(self, app, wsgi_app, path: str = POLL_PATH):
         self.app, self.wsgi_app, self.path = app, wsgi_app, path
         self.limit = _limits(app)["state"]
 
@@ -109,7 +116,7 @@ class FastPoll:
         if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
         engine = self.app.extensions.get("games")
-        if engine is None or not engine._loaded:
+        if engine is None or not engine.loaded:
             return self.wsgi_app(environ, start_response)      # first poll: Flask loads the engine
         match = COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         device = match.group(1) if match else None
@@ -133,14 +140,6 @@ class FastPoll:
         start_response("200 OK", _no_store_headers([("Content-Type", "application/json"),
                                                     ("Content-Length", str(len(body)))]))
         return [body]
-
-
-@bp.record_once
-def _install_fast_poll(state):
-    app = state.app
-    prefix = state.url_prefix if state.url_prefix is not None else bp.url_prefix
-    app.wsgi_app = FastPoll(app, app.wsgi_app, (prefix or "") + "/api/state")
-    engine_for(app)             # made now, so `vanapp serve` restores a live run before the first phone
 
 
 limiter.exempt(bp)              # see the module's docstring: limited by `per_device` instead

@@ -7,7 +7,8 @@ from markupsafe import Markup
 
 from ..errors import get_or_404
 from ..games import joinurl
-from ..games.machine import GameError, engine_for
+from .. import games as game_area
+from ..games.machine import GameError
 from ..games.results import run_summary, screening_results
 from ..models import Game, GameRun, Screening
 from ..tours import queries
@@ -61,7 +62,7 @@ def _titles() -> dict:
 
 @bp.get("/")
 def index():
-    engine = engine_for(current_app)
+    engine = game_area.machine_of(current_app)
     engine.ensure_loaded()
     player_screening, player_item = _player_item()
     screening = None
@@ -89,7 +90,7 @@ def start():
     form = request.form
     position = form.get("position", "")
     try:
-        engine_for(current_app).start(form.get("screening", ""), form.get("game", ""),
+        game_area.machine_of(current_app).start(form.get("screening", ""), form.get("game", ""),
                                       phase=form.get("phase", ""),
                                       position=int(position) if position.isdigit() else None)
     except GameError as exc:

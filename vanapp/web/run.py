@@ -12,17 +12,6 @@ bp = Blueprint("run", __name__, url_prefix="/run")
 guard_crew_blueprint(bp)
 
 
-def _start_player(app):
-    from ..player import get_player
-    get_player(app)
-
-
-# `vanapp serve` starts the player before the first request (libVLC loads once, and a
-# play log left "playing" by a power cut is closed as interrupted), so Start is quick.
-bp.record_once(lambda state: state.app.extensions.setdefault("vanapp_start_hooks", [])
-               .append(_start_player))
-
-
 def _titles():
     titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
     titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})

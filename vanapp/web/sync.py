@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..ids import new_id, to_iso, utcnow
 from ..models import SyncParked
-from ..sync import auto, bundle, client, state
+from .. import sync
+from ..sync import bundle, client, state
 from .auth import guard_crew_blueprint
 from .errors import wants_json
 
@@ -64,16 +65,8 @@ PHASES = {
 }
 
 
-def _start_auto(app):
-    auto.runner_for(app).start_auto()
-
-
-# `vanapp serve` starts the automatic sync (VANAPP_SYNC_INTERVAL; tests set it to 0).
-bp.record_once(lambda s: s.app.extensions.setdefault("vanapp_start_hooks", []).append(_start_auto))
-
-
 def _runner():
-    return auto.runner_for(current_app._get_current_object())
+    return sync.runner(current_app)
 
 
 def _local(when) -> str | None:

@@ -13,7 +13,7 @@ import time
 
 from flask import current_app, jsonify, request, url_for
 
-from ...games.machine import engine_for
+from ... import games
 from ...games.results import before_after, run_summary
 from ...models import Game, GameRun
 from ...errors import AppError, get_or_404
@@ -23,7 +23,7 @@ from .pagination import page
 
 
 def _engine():
-    return engine_for(current_app)
+    return games.machine_of(current_app)
 
 
 def _game_dict(g: Game) -> dict:
