@@ -179,7 +179,7 @@ def serve_command(ctx, host, port, threads):
     if current_app.config.get("MODE") != "hub":
         raise click.ClickException("this app is not in hub mode (VANAPP_MODE)")
     from ..db import migrate
-    from . import serve_command as van_serve   # the one serve path: migrate, hooks, waitress
+    from .app import serve_command as van_serve   # the one serve path: migrate, parts, waitress
     from ..models import Coordinator, db
     migrate()
     with db.connection_context():

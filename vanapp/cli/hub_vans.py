@@ -1,5 +1,5 @@
 """`vanapp hub add-van | rotate-van | revoke-van | import-bundle`: pairing vans and bringing in
-USB bundles. These attach to the `hub` group of vanapp/hub/cli.py."""
+USB bundles. These attach to the `hub` group of vanapp/cli/hub.py."""
 import json
 import sys
 from pathlib import Path
@@ -9,9 +9,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..ids import to_iso
-from ..models import Van, db
-from ..sync import bundle
 from ..hub import pairing, receive
+from ..hub.bundles import import_bundle
+from ..models import db
+from ..protocol import bundle
 from .hub import PORT_FILE, hub_group, require_database
 
 
@@ -142,27 +143,6 @@ def revoke_van_command(van_id, as_json):
     else:
         click.echo(f"van {van.id} revoked: it gets 401 from now on; `vanapp hub rotate-van {van.id}` "
                    "lets it pair again")
-
-
-def import_bundle(data: bytes, timezone: str = "Asia/Kolkata") -> dict:
-    """Verify a bundle and apply its batches through the push path. Raises BundleError or
-    receive.BatchRefused (the batches before the refused one stay applied: each is whole)."""
-    def key_lookup(van_id):
-        van = Van.get_or_none(Van.id == van_id)
-        if van is None or van.revoked or not van.bundle_key:
-            return None
-        return bytes.fromhex(van.bundle_key)
-    header, documents = bundle.read(data, key_lookup)
-    totals = {"van": header["van"], "batches": 0, "replayed": 0, "records": 0, "stored": 0, "updated": 0,
-              "duplicates": 0, "older": 0, "cursor": None}
-    for document in documents:
-        ack = receive.apply_batch(header["van"], document, "bundle", timezone)
-        totals["batches"] += 1
-        totals["replayed"] += 1 if ack.get("replayed") else 0
-        for k in ("records", "stored", "updated", "duplicates", "older"):
-            totals[k] += 0 if ack.get("replayed") else ack.get(k, 0)
-        totals["cursor"] = ack.get("cursor")
-    return totals
 
 
 @hub_group.command("import-bundle")

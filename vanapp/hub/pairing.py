@@ -10,12 +10,12 @@ from pathlib import Path
 from ..errors import AppError
 from ..ids import utcnow
 from ..models import Van, db
+from ..protocol.bundle import bundle_key
+from ..protocol.summary import summary_key
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"     # Crockford base32: no I, L, O, U
 CODE_LENGTH = 8
 CODE_LIFETIME = dt.timedelta(hours=24)
-SUMMARY_LABEL = b"vankit-summary-v1"
-BUNDLE_LABEL = b"vankit-bundle-v1"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -32,12 +32,6 @@ class AuthError(PairingError):
 
     def __init__(self, code: str, message: str):
         AppError.__init__(self, 401, code, message)
-
-
-def derived_key(secret: bytes, label: bytes) -> bytes:
-    """HMAC-SHA256(secret, label): summary_key (b"vankit-summary-v1") and bundle_key
-    (b"vankit-bundle-v1"). The van derives them from its secret; the hub stores them."""
-    return hmac.new(secret, label, hashlib.sha256).digest()
 
 
 def _sha(text: str) -> str:
@@ -142,8 +136,9 @@ def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = Non
                                f"(`vanapp hub rotate-van {van.id}`)")
         secret = secret or secrets.token_bytes(SECRET_BYTES)
         van.secret_hash = hashlib.sha256(secret).hexdigest()
-        van.summary_key = derived_key(secret, SUMMARY_LABEL).hex()
-        van.bundle_key = derived_key(secret, BUNDLE_LABEL).hex()
+        # the van derives the same two keys from its secret (the protocol's); the hub keeps only them
+        van.summary_key = summary_key(secret).hex()
+        van.bundle_key = bundle_key(secret).hex()
         van.pair_code_hash = van.pair_expires_at = None
         van.paired_at = now
         van.revoked, van.revoked_at = False, None
