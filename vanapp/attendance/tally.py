@@ -205,10 +205,6 @@ def _screening_row(screening_id: str):
     return Screening.select(Screening.id).where(Screening.id == screening_id)
 
 
-def van_id() -> str:
-    return Setting.get_value("van_id", "") or ""
-
-
 # --- writes -------------------------------------------------------------------------------------
 
 def _tap_settings() -> tuple[list[str], str]:
@@ -289,7 +285,7 @@ def record_headcount(screening_id: str, kind, count, record_id=None, at=None,
                                field="id")
             return Written(record_id, True, headcounts=headcounts(s.id))
         check_writable(s)
-        Headcount(id=record_id, screening=s.id, kind=kind, count=count, at=at, van=van_id(),
+        Headcount(id=record_id, screening=s.id, kind=kind, count=count, at=at, van=Setting.van_id(),
                   created_at=received, updated_at=received).save_change(force_insert=True)
         result = Written(record_id, False, headcounts=headcounts(s.id))
     return result

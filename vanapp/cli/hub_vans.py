@@ -9,24 +9,25 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..ids import to_iso
+from .. import localtime
 from ..hub import pairing, receive
 from ..hub.bundles import import_bundle
 from ..models import db
 from ..protocol import bundle
+from ..qr import qr_text_art, write_qr_files
 from .hub import PORT_FILE, hub_group, require_database
 
 
 def _local(when) -> str:
     """A stored UTC time as the coordinator's local time (VANAPP_TIMEZONE), for the terminal."""
-    from zoneinfo import ZoneInfo
     zone = current_app.config.get("TIMEZONE") or "Asia/Kolkata"
-    return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+    return f"{localtime.text(when, zone)} ({zone})"
 
 
 def _qr_files(van, link) -> list[Path]:
     """The pairing QR as files in the data dir, readable by this account only: until it is
     used, the code in it lets whoever holds it pair as this van."""
-    files = pairing.write_qr(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
+    files = write_qr_files(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
     for f in files:
         f.chmod(0o600)
     return files
@@ -44,7 +45,7 @@ def _show_code(van, code, as_json, url_option):
         return
     click.echo(f"van {van.id} ({van.name}): pairing code {out['code']}")
     click.echo(f"it works once, until {_local(van.pair_expires_at)}")
-    click.echo(pairing.ascii_qr(link))
+    click.echo(qr_text_art(link))
     click.echo(f"the QR code holds: {link}")
     for f in files:
         click.echo(f"QR code saved as {f.suffix[1:].upper()}: {f}")

@@ -1,11 +1,8 @@
 """The address phones use to join (VANAPP_PUBLIC_URL, else the laptop's LAN address and the
-server's port) and its QR code as inline SVG. Nothing here sends a packet anywhere."""
+server's port), as a URL and as people type it. Nothing here sends a packet anywhere."""
 import ipaddress
 import socket
 from urllib.parse import urlsplit
-
-import qrcode
-import qrcode.image.svg
 
 # A private address that is never contacted: connecting a UDP socket only asks the kernel
 # which interface would route there; no datagram leaves the laptop.
@@ -53,11 +50,3 @@ def short_address(url: str) -> str:
     """The URL as people type it: no scheme, no trailing slash."""
     parts = urlsplit(url)
     return (parts.netloc + parts.path).rstrip("/")
-
-
-def qr_svg(data: str) -> str:
-    """An SVG QR code of `data` (our own URL, not user input), sized by its viewBox."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    svg = image.to_string(encoding="unicode")
-    return svg[svg.index("<svg"):] if "<svg" in svg else svg

@@ -238,7 +238,7 @@ class GameMachine:
                     GameLive.update(active=False).where(GameLive.active == True).execute()  # noqa: E712
                     run = GameRun(screening=screening_id, game_id=game_id, phase=phase, position=position,
                                   state="lobby", started_at=utcnow(), scores={},
-                                  van=Setting.get_value("van_id") or "")
+                                  van=Setting.van_id())
                     run.save_change(force_insert=True)
                     self.live = LiveRun(run.id, screening_id, game, phase, position)
                     save_live(self.live)

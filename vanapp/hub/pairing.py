@@ -5,7 +5,6 @@ import hmac
 import re
 import secrets
 import datetime as dt
-from pathlib import Path
 
 from ..errors import AppError
 from ..ids import utcnow
@@ -168,33 +167,3 @@ def pairing_url(hub_url: str | None, code: str) -> str:
     if hub_url:
         return f"{hub_url.rstrip('/')}/pair?code={format_code(code)}"
     return f"vankit:pair?code={format_code(code)}"
-
-
-def write_qr(text: str, folder: Path, stem: str) -> list[Path]:
-    """The pairing QR as SVG (always) and PNG (when Pillow is installed); returns the files."""
-    import qrcode
-    import qrcode.image.svg
-    folder.mkdir(parents=True, exist_ok=True)
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    files = [folder / f"{stem}.svg"]
-    qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(str(files[0]))
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        return files
-    files.append(folder / f"{stem}.png")
-    qr.make_image().save(str(files[1]))
-    return files
-
-
-def ascii_qr(text: str) -> str:
-    """The QR code drawn with block characters, for the terminal."""
-    import io
-    import qrcode
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    qr.add_data(text)
-    out = io.StringIO()
-    qr.print_ascii(out=out, invert=True)
-    return out.getvalue()

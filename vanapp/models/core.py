@@ -15,6 +15,11 @@ class Setting(BaseModel):
         return default if row is None else row.value
 
     @classmethod
+    def van_id(cls) -> str:
+        """This van's id (set by `vanapp init --van` or by pairing); "" before either."""
+        return cls.get_value("van_id", "") or ""
+
+    @classmethod
     def put(cls, key, value):
         cls.insert(key=key, value=value).on_conflict(
             conflict_target=[cls.key], update={cls.value: value}).execute()

@@ -9,17 +9,13 @@ from ..models import PlayLog, Setting, db
 INTERRUPTED = "interrupted: VanKit stopped while this was playing"
 
 
-def _van() -> str:
-    return Setting.get_value("van_id", "") or ""
-
-
 def open_play(screening_id: str, index: int, kind: str, ref: str, started_at: dt.datetime,
               duration_ms: int | None, play_id: str | None = None) -> str:
     """A row for an item that has started (outcome "playing"); returns its id."""
     with db.connection_context():
         with write_transaction():   # each write reads first (the van id, the row)
             row = PlayLog(id=play_id or new_id(), screening=screening_id, position=index, kind=kind, media_id=ref,
-                          started_at=started_at, duration_ms=duration_ms, van=_van())
+                          started_at=started_at, duration_ms=duration_ms, van=Setting.van_id())
             row.save_change(force_insert=True)
     return row.id
 
@@ -34,7 +30,7 @@ def close_play(play_id: str | None, *, screening_id: str, index: int, kind: str,
             row = PlayLog.get_or_none(PlayLog.id == play_id) if play_id else None
             if row is None:
                 row = PlayLog(screening=screening_id, position=index, kind=kind, media_id=ref,
-                              started_at=started_at, van=_van())
+                              started_at=started_at, van=Setting.van_id())
                 if play_id:
                     row.id = play_id
             row.ended_at = ended_at

@@ -136,29 +136,3 @@ def _unpack(fields, van_id: str) -> dict:
         raise
     except (TypeError, ValueError, IndexError, KeyError):
         raise SummaryError("malformed summary: unexpected fields") from None
-
-
-def qr_code(text: str):
-    """A qrcode.QRCode holding `text` at error correction M (a phone reads it off a dim laptop
-    screen); `.version` says how big it came out."""
-    import qrcode
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr
-
-
-def qr_svg(text: str) -> str:
-    """Inline SVG markup of the QR code (no external image, no network)."""
-    import qrcode.image.svg
-    qr = qr_code(text)
-    image = qr.make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
-
-
-def qr_png(text: str) -> bytes:
-    """The QR code as a PNG (6 px a module, 4 modules of quiet zone): to save, print or send."""
-    import io
-    buffer = io.BytesIO()
-    qr_code(text).make_image().save(buffer, format="PNG")
-    return buffer.getvalue()

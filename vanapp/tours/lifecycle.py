@@ -41,7 +41,7 @@ def _refuse(screening: Screening, action: str, allowed: tuple):
 
 
 def _event(screening: Screening, kind: str, at: dt.datetime, **fields) -> ScreeningEvent:
-    van = Setting.get_value("van_id", "") or screening.van
+    van = Setting.van_id() or screening.van
     event = ScreeningEvent(screening=screening.id, kind=kind, at=at, van=van, **fields)
     event.save_change(force_insert=True)
     return event

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..attendance import participants, report, tally
-from ..protocol import summary
+from ..qr import qr_code, qr_png, qr_svg
 from ..ids import new_id
 from ..models import Screening
 from ..tours import queries
@@ -93,7 +93,7 @@ def card(participant_id):
     person = participants.get(participant_id)
     s = queries.screening(person.screening_id)
     # our own SVG markup, drawn from the id (no user text inside): safe to inline
-    qr = Markup(summary.qr_svg(person.id))
+    qr = Markup(qr_svg(person.id))
     return render_template("attendance/card.html", person=person, screening=s, qr=qr,
                            code=participants.short_code(person.id))
 
@@ -113,9 +113,9 @@ def summary_page(screening_id):
     s = queries.screening(screening_id)
     data = report.screening_report(s.id)
     text = report.summary_qr_text(data)
-    qr = summary.qr_code(text)
+    qr = qr_code(text)
     return render_template("attendance/summary.html", screening=s, report=data, qr_text=text,
-                           qr_version=qr.version, qr=Markup(summary.qr_svg(text)))
+                           qr_version=qr.version, qr=Markup(qr_svg(text)))
 
 
 @bp.get("/screenings/<screening_id>/summary.png")
@@ -123,6 +123,6 @@ def summary_png(screening_id):
     """The same signed summary QR as a PNG image (what the page shows, for saving or printing)."""
     s = queries.screening(screening_id)
     text = report.summary_qr_text(report.screening_report(s.id))
-    return Response(summary.qr_png(text), mimetype="image/png",
+    return Response(qr_png(text), mimetype="image/png",
                     headers={"Cache-Control": "no-store",
                              "Content-Disposition": f'inline; filename="summary-{s.date}-{s.id[:8]}.png"'})

@@ -10,7 +10,8 @@ from ..games import joinurl
 from .. import games as game_area
 from ..games.machine import GameError
 from ..games.results import run_summary, screening_results
-from ..models import Game, GameRun, Screening
+from ..models import Game, GameRun, ProgrammeItem, Screening
+from ..qr import qr_svg
 from ..tours import queries
 from .auth import guard_crew_blueprint
 
@@ -56,10 +57,6 @@ def message_for(exc: GameError) -> str:
     return str(MESSAGES.get(exc.code, exc.message))
 
 
-def _titles() -> dict:
-    return {g.id: (g.title_hi, g.title_en, g.kind) for g in Game.select()}
-
-
 @bp.get("/")
 def index():
     engine = game_area.machine_of(current_app)
@@ -79,7 +76,7 @@ def index():
         for run in GameRun.select().where(GameRun.screening == screening.id).order_by(GameRun.started_at):
             runs[(run.game_id, run.phase)] = run
     return render_template("games/index.html", screening=screening, game_items=game_items,
-                           current=current, runs=runs, titles=_titles(),
+                           current=current, runs=runs, titles=ProgrammeItem.titles(),
                            games=list(Game.select().order_by(Game.kind, Game.id)),
                            live=engine.live, join=joinurl.join_url(current_app.config["PUBLIC_URL"],
                                                                    request.host, request.scheme))
@@ -104,7 +101,7 @@ def projector():
     url = joinurl.join_url(current_app.config["PUBLIC_URL"], request.host, request.scheme)
     back = url_for("run.projector") if "run.projector" in current_app.view_functions else ""
     return render_template("games/projector.html", join_url=url, short=joinurl.short_address(url),
-                           qr=Markup(joinurl.qr_svg(url)), back_url=back)
+                           qr=Markup(qr_svg(url, box_size=10, border=2)), back_url=back)
 
 
 @bp.get("/runs/<run_id>")

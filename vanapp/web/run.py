@@ -4,18 +4,12 @@ the JSON API (/api/v1/player, /api/v1/screenings/<id>/...), polling twice a seco
 from flask import Blueprint, current_app, render_template, url_for
 from werkzeug.routing import BuildError
 
-from ..models import Game, MediaItem, PlayLog, Screening
+from ..models import PlayLog, ProgrammeItem, Screening
 from ..tours import queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("run", __name__, url_prefix="/run")
 guard_crew_blueprint(bp)
-
-
-def _titles():
-    titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
-    titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})
-    return titles
 
 
 def _snapshot():
@@ -26,7 +20,7 @@ def _snapshot():
 def _run_page(screening):
     items = list(queries.programme(screening.id)) if screening else []
     plays = list(PlayLog.for_screening(screening.id)) if screening else []
-    return render_template("run/console.html", screening=screening, items=items, titles=_titles(),
+    return render_template("run/console.html", screening=screening, items=items, titles=ProgrammeItem.titles(),
                            plays=plays, snapshot=_snapshot(),
                            timezone=current_app.config["TIMEZONE"])
 

@@ -5,7 +5,6 @@ vanapp.sync (the same code as `vanapp pair`, `vanapp sync` and `vanapp export-bu
 import io
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    send_file, url_for)
@@ -14,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..ids import new_id, to_iso, utcnow
 from ..models import SyncParked
-from .. import sync
+from .. import localtime, sync
 from ..sync import bundle, client, state
 from .auth import guard_crew_blueprint
 from .errors import wants_json
@@ -70,9 +69,7 @@ def _runner():
 
 
 def _local(when) -> str | None:
-    if when is None:
-        return None
-    return when.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return localtime.text(when, current_app.config["TIMEZONE"])
 
 
 def _words(code: str, fallback: str = "") -> str:
@@ -239,7 +236,7 @@ def export_bundle():
     if creds is None:
         flash(_("Pair this van with the hub once, so that the hub can check its bundles."), "error")
         return redirect(url_for("syncui.status"))
-    stamp = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y%m%d-%H%M")
+    stamp = localtime.text(utcnow(), current_app.config["TIMEZONE"], "%Y%m%d-%H%M")
     name = f"vankit-{creds[1]}-{stamp}.vkb"
     folder = Path(current_app.config["DATA_DIR"]) / "bundles"
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from peewee import SqliteDatabase
 from ...attendance import participants, report, tally
 from ...errors import AppError
 from ...models import db
-from ...protocol import summary
+from ...qr import qr_code, qr_png
 from ..body import json_body
 from . import bp
 from .pagination import page
@@ -83,7 +83,7 @@ def _summary(screening_id) -> tuple[dict, str]:
 def get_summary(screening_id):
     """The screening's report and its signed QR text (what the summary page shows)."""
     data, text = _summary(screening_id)
-    data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M",
+    data["qr"] = {"text": text, "version": qr_code(text).version, "error_correction": "M",
                   "png": url_for("api.get_summary_png", screening_id=screening_id)}
     return jsonify(data)
 
@@ -92,7 +92,7 @@ def get_summary(screening_id):
 def get_summary_png(screening_id):
     """The signed summary QR code as a PNG (the same text as "qr"."text" above)."""
     _data, text = _summary(screening_id)
-    return Response(summary.qr_png(text), mimetype="image/png", headers={"Cache-Control": "no-store"})
+    return Response(qr_png(text), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/attendance/storage")
