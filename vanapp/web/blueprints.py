@@ -14,7 +14,7 @@ VAN_NAV = [
     ("games.index", _l("Games")),
     ("console.media", _l("Media")),
     ("console.preflight", _l("Pre-flight")),
-    ("syncui.status", _l("Sync")),
+    ("sync.status", _l("Sync")),
 ]
 
 

@@ -18,7 +18,7 @@ from ..sync import bundle, client, state
 from .auth import guard_crew_blueprint
 from .errors import wants_json
 
-bp = Blueprint("syncui", __name__, url_prefix="/sync")
+bp = Blueprint("sync", __name__, url_prefix="/sync")
 guard_crew_blueprint(bp)
 
 # vanapp.sync.client.ERRORS, in the crew's language (by error code).
@@ -174,7 +174,7 @@ def sync_now():
     if wants_json():
         return jsonify(dict(sync_status(), started=started, notice=message)), (202 if started else 409)
     flash(message, "ok" if started else "warn")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/pair")
@@ -190,10 +190,10 @@ def pair():
             hub_url = link_url or ""
     if not hub_url or not code:
         flash(_("Give the hub's address and the pairing code, or paste the pairing link."), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     if not hub_url.startswith(("http://", "https://")):
         flash(_("The hub's address must start with http:// or https://"), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     try:
         outcome = client.pair(hub_url, code, timeout=20.0)
     except client.SyncError as exc:
@@ -203,12 +203,12 @@ def pair():
         elif exc.code == "pairing" and exc.detail:
             words = _("Pairing did not work: the hub said: %(reason)s", reason=exc.detail)
         flash(words, "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     flash(_("Paired: this laptop is %(van)s on %(hub)s.", van=outcome["van_id"], hub=outcome["hub_url"]), "ok")
     if outcome["previous_van_id"]:
         flash(_("This laptop was set up as %(old)s. Records made under that name stay on the laptop and "
                 "are listed here as parked, not sent.", old=outcome["previous_van_id"]), "warn")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/parked/retry")
@@ -226,7 +226,7 @@ def retry_parked():
         flash(_("%(n)d record(s) queued again: they go with the next sync.", n=count), "ok")
     else:
         flash(_("Nothing to retry: the record is no longer parked."), "warn")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/bundle")
@@ -235,7 +235,7 @@ def export_bundle():
     creds = state.credentials()
     if creds is None:
         flash(_("Pair this van with the hub once, so that the hub can check its bundles."), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     stamp = localtime.text(utcnow(), current_app.config["TIMEZONE"], "%Y%m%d-%H%M")
     name = f"vankit-{creds[1]}-{stamp}.vkb"
     folder = Path(current_app.config["DATA_DIR"]) / "bundles"
@@ -246,7 +246,7 @@ def export_bundle():
         data = path.read_bytes()
     except bundle.BundleError as exc:
         flash(_("The bundle could not be made: %(why)s", why=str(exc)), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     finally:
         if path.exists():
             os.unlink(path)
