@@ -1,14 +1,13 @@
 """Reusable reads of the plan for pages, the API and the CLI."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+from .. import localtime
 from ..errors import get_or_404
-from ..ids import utcnow
 from ..models import ProgrammeItem, Screening, Tour, Village
 
 
 def local_now(tz: str) -> dt.datetime:
-    return utcnow().astimezone(ZoneInfo(tz))
+    return localtime.now(tz)
 
 
 def screenings(tour_id: str | None = None):

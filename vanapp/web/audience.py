@@ -83,6 +83,11 @@ def _limits(app) -> dict[str, "WindowLimit"]:
     return app.extensions["audience_limits"]
 
 
+def _too_many(limit: "WindowLimit") -> AppError:
+    return AppError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
+                    retry_after=limit.retry_after())
+
+
 def per_device(name):
     """Refuse (429) a device past its budget for this endpoint."""
     def decorate(view):
@@ -90,8 +95,7 @@ def per_device(name):
         def limited(*args, **kwargs):
             limit = _limits(current_app)[name]
             if not limit.hit(_device() or "addr:" + (request.remote_addr or "")):
-                raise AppError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
-                               retry_after=limit.retry_after())
+                raise _too_many(limit)
             return view(*args, **kwargs)
         return limited
     return decorate
@@ -121,9 +125,7 @@ class FastPoll:
         match = COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         device = match.group(1) if match else None
         if not self.limit.hit(device or "addr:" + environ.get("REMOTE_ADDR", "")):
-            body = json.dumps({"error": {"code": "too_many_requests",
-                                         "message": f"At most {self.limit.limit} a minute: wait a little.",
-                                         "retry_after": self.limit.retry_after()}}).encode()
+            body = json.dumps(_too_many(self.limit).body()).encode()
             start_response("429 TOO MANY REQUESTS", _no_store_headers([
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                 ("Retry-After", str(self.limit.retry_after()))]))
