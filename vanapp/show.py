@@ -10,7 +10,8 @@ state machine tells it when the crew ended a run (`game_ended`).
 import datetime as dt
 import logging
 
-from .games.machine import GameError, engine_for
+from .games import machine_of
+from .games.machine import GameError
 from .ids import utcnow
 from .models import Game, GameRun, ProgrammeItem, Screening, Village
 from .player import PlayError, get_player
@@ -26,7 +27,7 @@ class Show:
         self.closing = None     # the screening just finished: the projector's closing screen
 
     def _engine(self):
-        return engine_for(self.app)
+        return machine_of(self.app)
 
     def _player(self):
         return get_player(self.app)
@@ -173,7 +174,8 @@ def closing_screen(screening_id: str) -> dict | None:
 
 
 def init_app(app):
-    """The van's show: one per app, kept in app.extensions["show"]."""
+    """The van's show, in app.extensions["show"] (after the game state machine's init_app; before
+    the player is made, which takes the show as its game hooks)."""
     show = app.extensions["show"] = Show(app)
-    engine_for(app).on_ended(show.game_ended)
+    machine_of(app).on_ended(show.game_ended)
     return show

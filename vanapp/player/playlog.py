@@ -4,35 +4,20 @@ the player thread with its own connection; and the van's own note of where the s
 import datetime as dt
 import json
 
-from peewee import SqliteDatabase
-
+from ..db import write_transaction
 from ..ids import from_iso, new_id, to_iso, utcnow
 from ..models import PlayLog, Setting, db
 
 INTERRUPTED = "interrupted: VanKit stopped while this was playing"
 
 
-def _transaction():
-    # Each write reads first (the van id, the row, its version) and then writes. On SQLite a
-    # deferred transaction that tries to become a writer after another connection committed
-    # (a bearer-token request stamps last_used_at; a tap is counted) fails at once with
-    # "database is locked", busy timeout or not: take the write lock at BEGIN instead.
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
-
-
-def _van() -> str:
-    return Setting.get_value("van_id", "") or ""
-
-
 def open_play(screening_id: str, index: int, kind: str, ref: str, started_at: dt.datetime,
               duration_ms: int | None, play_id: str | None = None) -> str:
     """A row for an item that has started (outcome "playing"); returns its id."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             row = PlayLog(id=play_id or new_id(), screening=screening_id, position=index, kind=kind, media_id=ref,
-                          started_at=started_at, duration_ms=duration_ms, van=_van())
+                          started_at=started_at, duration_ms=duration_ms, van=Setting.van_id())
             row.save_change(force_insert=True)
     return row.id
 
@@ -43,11 +28,11 @@ def close_play(play_id: str | None, *, screening_id: str, index: int, kind: str,
     """Write the outcome of an item; creates the row if it never got to start."""
     ended_at = ended_at or utcnow()
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             row = PlayLog.get_or_none(PlayLog.id == play_id) if play_id else None
             if row is None:
                 row = PlayLog(screening=screening_id, position=index, kind=kind, media_id=ref,
-                              started_at=started_at, van=_van())
+                              started_at=started_at, van=Setting.van_id())
                 if play_id:
                     row.id = play_id
             row.ended_at = ended_at
@@ -63,7 +48,7 @@ def close_interrupted(where: dict | None = None) -> int:
     """Rows left "playing" by a process that died (power cut, kill): say so, truthfully, with
     the position the show had reached (`where`, the last progress marker) when it is known."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             rows = list(PlayLog.select().where(PlayLog.outcome == "playing"))
             for row in rows:
                 row.outcome = "error"
@@ -83,14 +68,14 @@ def keep_progress(where: dict) -> None:
     """Where the show stands now: {screening, index, ms, play, kind, ref, run}."""
     value = json.dumps(dict(where, at=to_iso(utcnow())), separators=(",", ":"))
     with db.connection_context():
-        with _transaction():
+        with write_transaction():
             Setting.put(PROGRESS, value)
 
 
 def clear_progress() -> None:
     """The programme ended or was stopped: nothing to resume."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():
             Setting.delete().where(Setting.key == PROGRESS).execute()
 
 
@@ -99,7 +84,7 @@ def take_progress() -> dict | None:
     the interruption (kept until the show is resumed or played again); returns it, or the
     interruption an earlier start found and nobody has resumed yet."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():
             raw = Setting.get_value(PROGRESS)
             if raw is not None:
                 Setting.put(INTERRUPTED_AT, raw)
@@ -115,5 +100,5 @@ def take_progress() -> dict | None:
 
 def drop_interrupted() -> None:
     with db.connection_context():
-        with _transaction():
+        with write_transaction():
             Setting.delete().where(Setting.key == INTERRUPTED_AT).execute()
