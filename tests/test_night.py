@@ -226,7 +226,7 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
 
         # -- the power fails in the middle of the next PSA ------------------------------------
         cut = wait_show(base, watcher, lambda s: s["index"] == 3 and s["state"] == "playing"
-                        and (s["position_ms"] or 0) >= 2000, "the helpline PSA at 0:02")
+                        and (s["position_ms"] or 0) >= 3000, "the helpline PSA at 0:03")
         assert cut["item"]["ref"] == "helpline-181"
         van.kill9()
         expect(run.locator("#state")).to_have_class(re.compile(r"\boffline\b"))   # Run says it lost the laptop
@@ -236,7 +236,9 @@ def test_a_whole_night_from_login_to_the_hub_dashboard(server_factory, chromium,
         expect(run.locator("#resume-card")).to_be_visible()
         offer = show_state(base, watcher)["resume"]
         at = f"{offer['ms'] // 60000}:{offer['ms'] // 1000 % 60:02d}"
-        assert (offer["index"], offer["ref"]) == (3, "helpline-181") and offer["ms"] >= 1500
+        # kept every second while it plays: the offer is within a second and a half of the cut
+        assert (offer["index"], offer["ref"]) == (3, "helpline-181")
+        assert cut["position_ms"] - 1500 <= offer["ms"] <= cut["position_ms"] + 1500, (offer, cut)
         expect(run.locator("#resume")).to_contain_text(f"Resume from item 4 at {at}")
         step(run, "resume-offer", full_page=True)
         run.click("#resume")

@@ -133,6 +133,7 @@ def screening_finish(screening_id):
 @bp.post("/screenings/<screening_id>/resume")
 def screening_resume(screening_id):
     """Go on with a show cut by a power failure, from the item and position it had reached."""
+    json_body(required=False)       # no fields; a body that is not JSON is refused like anywhere
     queries.screening(screening_id)
     return _command(_show().resume, screening_id)
 
