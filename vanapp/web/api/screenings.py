@@ -7,7 +7,6 @@ from flask import jsonify, request
 from ...models import Screening
 from ...tours import lifecycle, queries
 from ...errors import AppError
-from ..body import json_body
 from . import bp
 from .pagination import page
 
@@ -39,7 +38,6 @@ def get_screening(screening_id):
 @bp.post("/screenings/<screening_id>/held")
 def screening_held(screening_id):
     """Mark an earlier screening held: it took place, but was not run (or not finished) here."""
-    json_body(required=False)       # no fields; a body that is not JSON is refused like anywhere
     event = lifecycle.mark_held(screening_id)
     return jsonify({"screening": queries.screening_dict(queries.screening(screening_id)),
                     "event": event.to_wire()})
