@@ -13,7 +13,9 @@ os.environ.setdefault("VANAPP_VLC_ARGS", "--vout=dummy --aout=dummy")
 os.environ.setdefault("VANAPP_SYNC_INTERVAL", "0")
 os.environ.pop("VANAPP_DATABASE_URL", None)
 
-from vanapp import create_app, db as database  # noqa: E402
+from vanapp import create_app  # noqa: E402
+from vanapp import parts  # noqa: E402
+from vanapp.db import migrate  # noqa: E402
 from vanapp.models import db  # noqa: E402
 
 from .support.server import ROOT, ServerProcess  # noqa: E402
@@ -33,10 +35,16 @@ def media_dir(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_media():
+    """The media folder the `app` fixture serves (a module overrides this fixture for its own)."""
+    return ROOT / "media"
+
+
+@pytest.fixture
+def app(tmp_path, app_media):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
-                      "MEDIA_DIR": str(ROOT / "media"), "SCHEDULES_DIR": str(ROOT / "schedules")})
-    database.migrate()
+                      "MEDIA_DIR": str(app_media), "SCHEDULES_DIR": str(ROOT / "schedules")})
+    migrate()
     from vanapp import security
     with db.connection_context():
         security.set_pin(PIN)
@@ -45,10 +53,7 @@ def app(tmp_path):
         yield app
         # background threads of this app (game timer, player) must not outlive it: the models'
         # database is global, and the next test binds it to another file
-        if app.extensions.get("games") is not None:
-            app.extensions["games"].shutdown()
-        if app.extensions.get("player") is not None:
-            app.extensions["player"].close()
+        parts.stop_all(app)
         if not db.is_closed():
             db.close()
 
@@ -149,3 +154,13 @@ def need_zbarimg() -> None:
     import shutil
     if shutil.which("zbarimg") is None:
         pytest.fail("zbarimg is missing: `make test` installs Debian's zbar-tools package")
+
+
+@pytest.fixture
+def patient_expect():
+    """Playwright's `expect` waits up to 45 s in this test (a loaded 2-core box is slow, and a
+    show's steps wait on real playback), then back to its default."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=45_000)
+    yield expect
+    expect.set_options(timeout=5_000)
