@@ -26,7 +26,6 @@ def create_app(test_config=None):
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,      # uploads and sync batches are size-limited
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
         WTF_CSRF_TIME_LIMIT=None,                 # a console left open all evening still posts
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
@@ -41,7 +40,8 @@ def create_app(test_config=None):
     db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
     db.init_app(app)
 
-    from .web import extensions, i18n, errors
+    from .web import extensions, i18n, errors, sessions
+    sessions.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

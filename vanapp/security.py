@@ -6,6 +6,7 @@ import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import logins
 from .ids import utcnow
 from .models import ApiToken, Setting, db
 
@@ -23,6 +24,8 @@ def set_pin(pin: str) -> None:
         raise PinError("the crew PIN must be 4 to 12 digits")
     with db.atomic():
         Setting.put(PIN_KEY, generate_password_hash(pin))
+        # whoever knew the old PIN is out at once, on every phone and the laptop
+        logins.end_all("crew")
 
 
 def has_pin() -> bool:

@@ -8,8 +8,10 @@ from flask_limiter.util import get_remote_address
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import logins
 from ..ids import utcnow
 from ..models import Coordinator, db
+from ..web import sessions
 from ..web.extensions import limiter
 from ..web.i18n import _safe_next
 
@@ -46,6 +48,7 @@ def create_coordinator(username: str, password: str) -> Coordinator:
 
 
 def set_password(username: str, password: str) -> Coordinator:
+    """A new password; every login of that coordinator ends with the old one."""
     _check_password(password)
     with db.atomic():
         user = Coordinator.by_username(username)
@@ -54,7 +57,18 @@ def set_password(username: str, password: str) -> Coordinator:
         user.password_hash = generate_password_hash(password)
         user.disabled = False
         user.save()
+        logins.end_all("coordinator", user.id)
     return user
+
+
+def disable(username: str) -> int:
+    """Revoke a coordinator: no more logins, and every one open now ends. Returns how many."""
+    with db.atomic():
+        user = Coordinator.by_username((username or "").strip())
+        if user is None:
+            raise CoordinatorError(f"no coordinator {username!r}")
+        Coordinator.update(disabled=True).where(Coordinator.id == user.id).execute()
+        return logins.end_all("coordinator", user.id)
 
 
 def authenticate(username: str, password: str) -> Coordinator | None:
@@ -113,9 +127,7 @@ def login():
     if request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
-            session.clear()                 # a fresh session: no fixation across the login
-            session["coordinator"] = user.id
-            session.permanent = True
+            sessions.begin("coordinator", user.id)   # a fresh session: no fixation across the login
             return redirect(_safe_next(request.args.get("next")))
         error = _("That name or password is not right.")
     elif Coordinator.select().count() == 0:
@@ -125,5 +137,5 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    sessions.finish()
     return redirect(url_for("hubauth.login"))

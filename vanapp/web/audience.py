@@ -28,6 +28,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from ..games.machine import GameError, engine_for
 from .errors import ApiError
 from .extensions import limiter
+from . import sessions
 
 bp = Blueprint("audience", __name__, url_prefix="/a")
 
@@ -151,8 +152,9 @@ def _device() -> str | None:
 
 
 def _set_device(response, device):
-    response.set_cookie(DEVICE_COOKIE, device, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
-                        path="/")
+    # Max-Age, no Expires: a phone's clock may be months off (web/sessions.py)
+    sessions.set_cookie(response, DEVICE_COOKIE, device, max_age=COOKIE_AGE, httponly=True,
+                        samesite="Lax", path="/")
     return response
 
 

@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, g, redirect, render_template, request, sess
 from flask_babel import gettext as _
 
 from .. import security
+from . import sessions
 from .errors import ApiError
 from .extensions import csrf, limiter
 from .i18n import _safe_next
@@ -74,9 +75,7 @@ def login():
         if not security.has_pin():
             error = _("No crew PIN is set yet. Run: vanapp init --pin 1234")
         elif security.check_pin(request.form.get("pin", "").strip()):
-            session.clear()
-            session["crew"] = True
-            session.permanent = True
+            sessions.begin("crew")
             return redirect(_safe_next(request.args.get("next")))
         else:
             error = _("That PIN is not right.")
@@ -85,5 +84,5 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    sessions.finish()
     return redirect(url_for("auth.login"))

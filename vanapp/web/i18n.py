@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
+from . import sessions
+
 LANGUAGES = {"hi": "हिन्दी", "en": "English"}
 DEFAULT_LANGUAGE = "hi"
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "translations"
@@ -67,7 +69,8 @@ def switch(code):
     """Switch language and remember it for a year (a preference, not a state change)."""
     response = redirect(_safe_next(request.args.get("next")))
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        # Max-Age, no Expires: a phone with a wrong clock keeps its language (web/sessions.py)
+        sessions.set_cookie(response, COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
 
