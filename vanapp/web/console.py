@@ -9,7 +9,7 @@ from .. import clock
 from ..ids import from_iso
 from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
-from .auth import guard_crew_blueprint
+from .auth import guard_crew_blueprint, login_notices
 
 bp = Blueprint("console", __name__)
 guard_crew_blueprint(bp)
@@ -29,7 +29,7 @@ def today():
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
                            titles=_titles(), today=queries.local_now(tz).date().isoformat(),
-                           clock_warnings=clock_warnings())
+                           clock_warnings=clock_warnings(), login_notices=login_notices())
 
 
 def clock_warnings() -> list[str]:
