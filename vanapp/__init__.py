@@ -46,6 +46,7 @@ def create_app(test_config=None):
     i18n.init_app(app)
     errors.init_app(app)
 
-    from .web import blueprints
+    from .web import blueprints, headers
     blueprints.register(app)
+    headers.init_app(app)       # last: its layer wraps every other, so every answer has the headers
     return app
