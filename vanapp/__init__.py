@@ -46,7 +46,8 @@ def create_app(test_config=None):
     i18n.init_app(app)
     errors.init_app(app)
 
-    from .web import blueprints, headers
+    from .web import blueprints, headers, storage
     blueprints.register(app)
+    storage.init_app(app)       # after the error pages: a full disk is 507 in words, anything else theirs
     headers.init_app(app)       # last: its layer wraps every other, so every answer has the headers
     return app

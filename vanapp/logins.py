@@ -8,6 +8,8 @@ import datetime as dt
 import hashlib
 import secrets
 
+from peewee import OperationalError
+
 from .ids import utcnow
 from .models import LoginSession, db
 
@@ -58,12 +60,18 @@ def check(secret: str | None, kind: str, subject: str = "", now: dt.datetime | N
     if row is None or row.kind != kind or row.subject != (subject or ""):
         return None
     if expired(row, now):
-        with db.atomic():
-            LoginSession.delete().where(LoginSession.id == row.id).execute()
+        try:
+            with db.atomic():
+                LoginSession.delete().where(LoginSession.id == row.id).execute()
+        except OperationalError:
+            pass    # ended all the same: an expired row is never honoured, and is pruned later
         return None
     if now - row.seen_at >= SEEN_EVERY:
-        with db.atomic():
-            LoginSession.update(seen_at=now).where(LoginSession.id == row.id).execute()
+        try:
+            with db.atomic():
+                LoginSession.update(seen_at=now).where(LoginSession.id == row.id).execute()
+        except OperationalError:
+            pass    # a full disk or a busy database: the login still holds, the stamp waits a minute
     return row
 
 

@@ -7,7 +7,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from peewee import SqliteDatabase
+from peewee import OperationalError, SqliteDatabase
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -160,7 +160,10 @@ def verify_token(token: str) -> ApiToken | None:
     # Stamped at most once a minute: a write (and its fsync, and the write lock) on every request
     # made a script's tally tap two commits instead of one.
     if row is not None and (row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY):
-        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+        try:
+            ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+        except OperationalError:
+            pass    # a full disk: the token still works (its write would be refused anyway)
     return row
 
 

@@ -14,7 +14,7 @@ from ..models import Setting, db
 
 AREA_MODULES = ["vanapp.cli.tours", "vanapp.cli.media", "vanapp.cli.player",
                 "vanapp.cli.attendance", "vanapp.cli.games", "vanapp.cli.sync", "vanapp.cli.hub",
-                "vanapp.cli.hub_vans"]
+                "vanapp.cli.hub_vans", "vanapp.cli.backup"]
 
 
 def _make_app(*_args, **_kwargs):
@@ -55,6 +55,8 @@ def setup_logging(data_dir: str) -> None:
 def init_command(pin, default_pin, van_id):
     """Create or upgrade the database and set the crew PIN."""
     from .. import security
+    from .backup import check_at_start
+    check_at_start()            # a damaged database is not migrated: it is restored
     applied = database.migrate()
     click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
@@ -86,6 +88,8 @@ def serve_command(host, port, threads):
     import waitress
     app = current_app._get_current_object()
     setup_logging(app.config["DATA_DIR"])
+    from .backup import check_at_start
+    check_at_start()            # before anything writes to it: a damaged database is restored, not used
     applied = database.migrate()
     if applied:
         click.echo("migrations applied: " + ", ".join(applied))

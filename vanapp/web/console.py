@@ -9,6 +9,7 @@ from .. import clock
 from ..ids import from_iso
 from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
+from . import storage
 from .auth import guard_crew_blueprint, login_notices
 
 bp = Blueprint("console", __name__)
@@ -29,7 +30,17 @@ def today():
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
                            titles=_titles(), today=queries.local_now(tz).date().isoformat(),
-                           clock_warnings=clock_warnings(), login_notices=login_notices())
+                           clock_warnings=clock_warnings(), login_notices=login_notices(),
+                           backup_warning=backup_warning())
+
+
+def backup_warning() -> str | None:
+    """The last automatic copy of the database failed (a full disk, usually): say so."""
+    runner = storage.runner_for(current_app)
+    if runner is None or not runner.last_error:
+        return None
+    return _("The automatic copy of the database could not be made (%(reason)s). Free some space on the "
+             "laptop: the next copy is tried within a minute.", reason=runner.last_error)
 
 
 def clock_warnings() -> list[str]:
