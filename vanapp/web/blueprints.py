@@ -2,7 +2,7 @@
 
 Areas add their blueprint here once; a nav entry shows only when its endpoint exists.
 """
-from flask import current_app, jsonify
+from flask import current_app, jsonify, session
 from flask_babel import lazy_gettext as _l
 
 # (endpoint, label) in the order the crew sees them.
@@ -25,7 +25,11 @@ def register(app):
 
     @app.context_processor
     def _nav():
-        return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        out = {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        if current_app.config.get("MODE") != "hub" and session.get("crew"):
+            from ..tours import identity
+            out["this_van"] = identity.this_van()     # shown in the header: one laptop, one van
+        return out
 
     if app.config.get("MODE") == "hub":
         from . import hub as hub_web
