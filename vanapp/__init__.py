@@ -48,12 +48,9 @@ def create_app(test_config=None):
 
     from .web import blueprints, headers, storage
     blueprints.register(app)
-<<<<<<< HEAD
-    storage.init_app(app)       # after the error pages: a full disk is 507 in words, anything else theirs
-    headers.init_app(app)       # last: its layer wraps every other, so every answer has the headers
-=======
     if app.config.get("MODE") != "hub":
         from .web import reach
         reach.init_app(app)             # can phones reach the show? (checked once serving)
->>>>>>> main
+    storage.init_app(app)       # after the error pages: a full disk is 507 in words, anything else theirs
+    headers.init_app(app)       # last: its layer wraps every other, so every answer has the headers
     return app
