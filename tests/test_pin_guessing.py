@@ -69,9 +69,9 @@ def test_guesses_sent_at_once_meet_the_wait_and_are_not_all_tried(server_factory
     codes = [a.status_code for a in answers]
     # three are free, then each checked guess sets a wait: a handful at most is looked at
     assert codes.count(401) <= 5 and codes.count(429) >= 15, codes
-    refused = next(a for a in answers if a.status_code == 429)
-    assert int(refused.headers["Retry-After"]) >= 1
-    assert "Too many wrong PINs" in refused.text or "बहुत बार गलत पिन" in refused.text
+    # (the address's rate limit, 10 a minute, refuses some of them too: its page says so)
+    ours = [a for a in answers if a.status_code == 429 and "बहुत बार गलत पिन" in a.text]
+    assert ours and all(int(a.headers["Retry-After"]) >= 1 for a in ours)
     # and the right PIN, sent during the wait, is refused the same way (no login)
     s = requests.Session()
     r = s.post(van.url + "/login", data={"pin": PIN, "csrf_token": _login_page(van.url, s)}, allow_redirects=False)
