@@ -221,3 +221,18 @@ def test_a_browser_whose_clock_is_months_off_the_vans_stays_logged_in(tmp_path, 
     finally:
         van.stop()
 
+
+
+def test_a_revoked_api_token_is_refused_from_its_next_request(server_factory):
+    van = server_factory()
+    made = vanapp(van.data_dir, "token", "create", "tally-script", check=True).stdout.strip().splitlines()[-1]
+    other = vanapp(van.data_dir, "token", "create", "report-script", check=True).stdout.strip().splitlines()[-1]
+    script = requests.Session()
+    script.headers["Authorization"] = f"Bearer {made}"
+    assert script.get(van.url + "/api/v1/screenings").status_code == 200
+    done = vanapp(van.data_dir, "token", "revoke", "tally-script", check=True)
+    assert "1 token(s)" in done.stdout
+    r = script.get(van.url + "/api/v1/screenings")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    assert requests.get(van.url + "/api/v1/screenings", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    assert vanapp(van.data_dir, "token", "revoke", "no-such-script").returncode == 1

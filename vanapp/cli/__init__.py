@@ -165,6 +165,18 @@ def token_create(name):
         click.echo(security.create_token(name))
 
 
+@token_group.command("revoke")
+@click.argument("name")
+def token_revoke(name):
+    """Revoke every token called NAME: scripts holding one are refused from their next request."""
+    from .. import security
+    with db.connection_context():
+        count = security.revoke_tokens(name)
+    if not count:
+        raise click.ClickException(f"no live token called {name!r}")
+    click.echo(f"{count} token(s) called {name!r} revoked")
+
+
 for _name in AREA_MODULES:
     for _command in importlib.import_module(_name).commands:
         cli.add_command(_command)
