@@ -15,7 +15,10 @@ from .models import LoginSession, db
 
 KINDS = ("crew", "coordinator")
 IDLE = dt.timedelta(hours=12)        # unused this long: ended (a show night is a few hours)
-LIFETIME = dt.timedelta(days=7)      # at most this long after the PIN or password was typed
+# At most this long after the PIN or password was typed: the cookie's old lifetime, now kept by
+# the server. Not shorter: the projector's window stays logged in for a whole tour, and a login
+# that ends mid-show costs the crew more than it protects.
+LIFETIME = dt.timedelta(days=14)
 SEEN_EVERY = dt.timedelta(minutes=1)  # `seen_at` is written at most once a minute, not per tap
 
 
