@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 
 from vanapp import backup
 from vanapp.ids import UTC
