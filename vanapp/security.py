@@ -7,11 +7,12 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from peewee import OperationalError, SqliteDatabase
+from peewee import OperationalError
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import logins
+from .db import write_transaction
 from .ids import from_iso, to_iso, utcnow
 from .models import ApiToken, Setting, db
 
@@ -78,11 +79,9 @@ def _put(key: str, data: dict) -> None:
 
 
 def _write_transaction():
-    # Read-then-write: on SQLite take the write lock at BEGIN, so guesses sent in parallel are
-    # counted one after another and cannot all slip in before the first is recorded.
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
+    # Read-then-write under the write lock from the first statement, so guesses sent in parallel
+    # are counted one after another and cannot all slip in before the first is recorded.
+    return write_transaction(Setting.select().where(Setting.key == FAILURES_KEY))
 
 
 def _seconds_left(state: dict, now: dt.datetime) -> int:

@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import security
+from ..errors import AppError
 from ..ids import from_iso
 from . import sessions
-from .errors import ApiError
 from .extensions import csrf, limiter
 from .i18n import _safe_next
 
@@ -52,7 +52,7 @@ def guard_api_blueprint(blueprint):
         if header[:7].lower() == "bearer ":     # the scheme is case-insensitive (RFC 9110)
             token = security.verify_token(header[7:].strip())
             if token is None:
-                raise ApiError(401, "unauthorized", "Unknown or revoked token.")
+                raise AppError(401, "unauthorized", "Unknown or revoked token.")
             g.api_client = token.name
             return None
         if is_crew():
@@ -60,7 +60,7 @@ def guard_api_blueprint(blueprint):
                 csrf.protect()
             g.api_client = "console"
             return None
-        raise ApiError(401, "unauthorized", "Log in or send 'Authorization: Bearer <token>'.")
+        raise AppError(401, "unauthorized", "Log in or send 'Authorization: Bearer <token>'.")
 
 
 def _address_key() -> str:

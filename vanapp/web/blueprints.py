@@ -14,7 +14,7 @@ VAN_NAV = [
     ("games.index", _l("Games")),
     ("console.media", _l("Media")),
     ("console.preflight", _l("Pre-flight")),
-    ("syncui.status", _l("Sync")),
+    ("sync.status", _l("Sync")),
 ]
 
 
@@ -32,8 +32,10 @@ def register(app):
         return out
 
     if app.config.get("MODE") == "hub":
-        from . import hub as hub_web
-        hub_web.register(app)
+        from .hub import api as hub_api, auth as hub_auth, dashboard
+        app.register_blueprint(hub_api.bp)
+        app.register_blueprint(hub_auth.bp)
+        app.register_blueprint(dashboard.bp)
         return
 
     from . import auth, console, run, attendance, games, audience, sync

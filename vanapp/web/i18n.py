@@ -1,4 +1,5 @@
-"""Hindi and English: Flask-Babel, the language choice, and compiling the catalogues.
+"""Hindi and English: Flask-Babel, the language choice, compiling the catalogues, and the
+`local_time` filter (times are UTC in storage, local on screen).
 
 Catalogue sources are `vanapp/translations/<lang>/*.po`, one file per area so areas can be
 translated independently; they are merged and compiled into the data dir at start-up
@@ -13,6 +14,7 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
+from .. import localtime
 from . import sessions
 
 LANGUAGES = {"hi": "हिन्दी", "en": "English"}
@@ -91,6 +93,11 @@ def init_app(app):
 
     # A global, not only a context variable: macros imported without context see it too.
     app.jinja_env.globals["current_language"] = current_language
+
+    @app.template_filter("local_time")
+    def local_time(value) -> str:
+        """A stored UTC time (datetime or ISO text) as local time on screen (VANAPP_TIMEZONE); "—" for none."""
+        return localtime.text(value, app.config.get("TIMEZONE", "Asia/Kolkata")) or "—"
 
     @app.context_processor
     def _languages():

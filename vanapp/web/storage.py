@@ -12,7 +12,7 @@ from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from peewee import OperationalError
 
-from .. import backup
+from .. import backup, parts
 from .. import db as database
 from .errors import json_error, wants_json
 
@@ -58,7 +58,12 @@ def init_app(app):
             return
         runner = app.extensions["vanapp_backup"] = backup.BackupRunner(app.config["DATA_DIR"], path)
         runner.start()
-    app.extensions.setdefault("vanapp_start_hooks", []).append(_start_backups)
+
+    def _stop_backups(app):
+        runner = runner_for(app)
+        if runner is not None:
+            runner.stop()
+    parts.register(app, start=_start_backups, stop=_stop_backups)
 
     @app.after_request
     def _after_finish(response):

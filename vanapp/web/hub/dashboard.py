@@ -2,17 +2,16 @@
 its screenings, a screening's detail, per-van sync status and the CSV exports. All behind a
 coordinator's login; the numbers come from reports.py, the same as `vanapp hub report`."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, reports
-from ...hub.accounts import guard_hub_blueprint
 from ...hub.facts import GENDER_AGE, OTHER
 from ...models import Game, GameResult, GameRun, ScreeningEvent
 from . import charts
+from .auth import guard_hub_blueprint
 
 bp = Blueprint("hub", __name__)
 guard_hub_blueprint(bp)
@@ -27,16 +26,6 @@ METRICS = {
 SOURCES = {"synced": _l("synced records"), "qr_summary": _l("from QR summary"), "": _l("nothing received")}
 STATUSES = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": _l("Done"),
             "cancelled": _l("Cancelled")}
-
-
-@bp.app_template_filter("hub_time")
-def hub_time(value) -> str:
-    """A stored UTC time as local time for the screen (VANAPP_TIMEZONE)."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
 
 
 RECORD_KINDS = {"tap": _l("Tap"), "correction": _l("Correction"), "headcount": _l("Headcount"),
