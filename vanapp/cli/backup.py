@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import backup
+from .. import backup, localtime
 from .. import db as database
 from ..models import Setting, db
 
@@ -21,8 +21,7 @@ def _sqlite_file() -> Path:
 
 
 def _local(copy: backup.Copy) -> str:
-    from zoneinfo import ZoneInfo
-    return copy.at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return localtime.text(copy.at, current_app.config["TIMEZONE"])
 
 
 REASONS = {"finish": "after a Finish", "daily": "daily", "": "by hand"}

@@ -1,17 +1,14 @@
-"""Crew login by PIN (rate-limited, with growing waits after wrong tries), the crew guard for console blueprints and the API guard
-(bearer token, or the crew's session with its CSRF token)."""
+"""Crew login by PIN (rate-limited, with growing waits after wrong tries), the crew guard for
+console blueprints and the API guard (bearer token, or the crew's session with its CSRF token)."""
 from functools import wraps
-
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import security
+from .. import localtime, security
 from ..errors import AppError
-from ..ids import from_iso
 from . import sessions
 from .extensions import csrf, limiter
 from .i18n import _safe_next
@@ -108,10 +105,7 @@ def _duration(seconds: int) -> str:
 
 
 def _local(iso: str | None) -> str:
-    if not iso:
-        return ""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return from_iso(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return localtime.text(iso, current_app.config["TIMEZONE"]) or ""
 
 
 def failures_sentence(failures: dict) -> str:
