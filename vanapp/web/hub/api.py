@@ -14,7 +14,7 @@ from ...protocol.summary import SummaryError, decode_summary
 from ...protocol.wire import unpack
 from ..body import json_body
 from ..errors import wants_json
-from ..extensions import csrf, limiter
+from ..extensions import address_key, csrf, limiter
 
 bp = Blueprint("hubapi", __name__)
 csrf.exempt(bp)               # machines with bearer credentials, not browser forms
@@ -46,7 +46,7 @@ def _van() -> Van:
 
 
 @bp.post("/api/v1/pair")
-@limiter.limit("10 per minute")
+@limiter.limit("10 per minute", key_func=address_key)
 def pair():
     """Exchange a one-time pairing code for the van's id and secret."""
     body = json_body()
