@@ -19,6 +19,7 @@ import re
 import zlib
 from urllib.parse import quote, unquote
 
+from .. import jsontext
 from ..errors import AppError
 
 CONTEXT = b"vankit-summary-v1"
@@ -111,8 +112,8 @@ def decode_summary(text: str, key_lookup) -> dict:
         data = inflate.decompress(body, MAX_BODY)
         if inflate.unconsumed_tail or not inflate.eof:
             raise SummaryError("malformed summary: body too large or truncated")
-        fields = json.loads(data.decode("utf-8"))
-    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError):
+        fields = jsontext.loads(data.decode("utf-8"))
+    except (zlib.error, UnicodeDecodeError, ValueError):
         raise SummaryError("malformed summary: the body does not unpack") from None
     return _unpack(fields, van_id)
 

@@ -22,6 +22,7 @@ import re
 import time
 import zlib
 
+from .. import jsontext
 from ..errors import AppError
 
 FORMAT = 1
@@ -160,7 +161,9 @@ def unpack(body: bytes, max_json: int = MAX_JSON) -> dict:
         if len(raw) > max_json:
             raise WireError(f"the batch is larger than {max_json} bytes", 413)
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = jsontext.loads(raw.decode("utf-8"))
+    except jsontext.TooDeep as exc:
+        raise WireError(f"the batch is {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError(f"the batch is not JSON: {exc}") from None
     if not isinstance(document, dict):

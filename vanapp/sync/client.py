@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from .. import clock
+from .. import clock, jsontext
 from ..tours import identity
 from ..ids import utcnow
 from ..models import Setting, SyncRun, db
@@ -129,7 +129,7 @@ class Http:
                     raise
                 time.sleep(min(0.25 * 2 ** attempt, 2.0))
         try:
-            return status, unpack(data) if data[:2] == b"\x1f\x8b" else json.loads(data or b"null")
+            return status, unpack(data) if data[:2] == b"\x1f\x8b" else jsontext.loads(data or b"null")
         except (ValueError, WireError):
             return status, None
 
