@@ -170,6 +170,11 @@ def import_bundle_command(file, as_json):
         click.echo(f"{file}: van {totals['van']}, {totals['batches']} batch(es): {totals['stored']} new, "
                    f"{totals['updated']} updated, {totals['duplicates']} already held"
                    + (f", {totals['replayed']} batch(es) imported before" if totals["replayed"] else ""))
+        if totals["refused"]:
+            click.echo(f"{len(totals['refused'])} record(s) refused and not stored (the van sets them aside "
+                       "with the reason at its next sync):", err=True)
+            for record in totals["refused"][:20]:
+                click.echo(f"  {record['model']} {record['id']}: {record['message']}", err=True)
 
 
 def _fail(as_json, file, message, at_fault=None):

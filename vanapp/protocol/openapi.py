@@ -105,6 +105,8 @@ def spec() -> dict:
                 "responses": {"200": {"description": "acknowledged",
                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}},
                               "400": _ERROR, "401": _ERROR, "403": _ERROR, "409": _ERROR, "413": _ERROR}}},
+            "/api/v1/sync/parked": {"put": {"summary": "placeholder", "security": _AUTH,
+                                             "responses": {"200": {"description": "stored"}}}},
             "/api/v1/sync/pull": {"get": {
                 "summary": "Plan and content changed since the cursor, for this van",
                 "security": _AUTH,

@@ -13,6 +13,10 @@ from ..models.base import JSONTextField, UTCDateTimeField
 from .wire import TIME_RE
 
 CHUNK = 500          # ids per IN (...) query: well under SQLite's variable limit
+# References by id that are not foreign keys: a game run names its game, a play its media item
+# (or game). The plan record travels along as a foreign key's would, so a hub that never loaded
+# the games still knows a run's kind (quiz, pledge...) and counts its results.
+SOFT_REFS = {"GameRun": {"game_id": ("Game",)}, "PlayLog": {"media_id": ("MediaItem", "Game")}}
 MAX_TEXT = 100_000   # characters in one text field
 INT_LIMIT = 2 ** 63
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from ...errors import AppError
 from ...hub import pairing, pull, receive
+from ...hub import set_aside as set_aside_list
 from ...ids import to_iso, utcnow
 from ...models import Van, db
 from ...protocol import records
@@ -19,8 +20,8 @@ from ..extensions import address_key, csrf, limiter
 bp = Blueprint("hubapi", __name__)
 csrf.exempt(bp)               # machines with bearer credentials, not browser forms
 SEEN_EVERY = 60               # seconds: how stale last_seen_at may get before we write it again
-# X-Van-Outbox: "<epoch> <highest outbox seq> <records parked>" (see sync/PROTOCOL.md)
-OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})")
+# X-Van-Outbox: "<epoch> <highest outbox seq> <records set aside>[ <records waiting>]" (PROTOCOL.md)
+OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})(?: ([0-9]{1,9}))?")
 
 
 def _van() -> Van:
@@ -34,10 +35,11 @@ def _van() -> Van:
         # what the van says of its own outbox; written when it changes (and at most once a
         # minute otherwise), so a coordinator can see what has not arrived and what the van set aside
         epoch, seq, parked = report.group(1), int(report.group(2)), int(report.group(3))
-        if (epoch, seq, parked) != (van.reported_epoch, van.reported_seq, van.reported_parked) \
-                or "last_seen_at" in changes:
-            changes.update(reported_epoch=epoch, reported_seq=seq, reported_parked=parked, reported_at=now,
-                           last_seen_at=now)
+        waiting = int(report.group(4)) if report.group(4) is not None else None
+        if (epoch, seq, parked, waiting) != (van.reported_epoch, van.reported_seq, van.reported_parked,
+                                             van.reported_waiting) or "last_seen_at" in changes:
+            changes.update(reported_epoch=epoch, reported_seq=seq, reported_parked=parked,
+                           reported_waiting=waiting, reported_at=now, last_seen_at=now)
     if changes:
         with db.atomic():
             Van.update(**changes).where(Van.id == van.id).execute()
@@ -107,6 +109,15 @@ def push():
         current_app.logger.warning("batch from %s refused: %s %s", van.id, exc.code, exc.message)
         raise
     return jsonify(ack)
+
+
+@bp.put("/api/v1/sync/parked")
+def set_aside():
+    """The van's list of the records it holds back and why (it replaces the last list), so a
+    coordinator sees them on the Vans page."""
+    van = _van()
+    listed = set_aside_list.store(van.id, json_body())
+    return jsonify(van=van.id, listed=listed)
 
 
 @bp.get("/api/v1/sync/pull")
