@@ -13,6 +13,16 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
+def integer(value):
+    """`value` as an int when JSON says it is one: 7, or 7.0 (JSON Schema's integers include
+    numbers with no fraction, and JSON writers may send them so); else None. Never a bool."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)
+    return None
+
+
 class TooDeep(ValueError):
     """JSON nested deeper than allowed."""
 

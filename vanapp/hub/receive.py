@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from peewee import IntegrityError
 
 from ..db import is_sqlite, write_transaction
+from .. import jsontext
 from ..errors import AppError
 from ..ids import from_iso, to_iso, utcnow
 from ..models import Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, VanCursor, db
@@ -107,19 +108,23 @@ class BatchRefused(AppError):
 def _header(document: dict, van_id: str) -> dict:
     def need(name, kind, check=lambda v: True):
         value = document.get(name)
+        if kind is int:
+            value = jsontext.integer(value)
         if type(value) is not kind or not check(value):
             raise BatchRefused(400, "malformed", f"header field {name!r} is missing or invalid", field=name)
         return value
+    if document.get("kind", "push") != "push":
+        raise BatchRefused(400, "malformed", "header field 'kind' must be 'push'", field="kind")
     key = need("key", str, lambda v: 8 <= len(v) <= KEY_MAX)
     epoch = need("epoch", str, lambda v: 1 <= len(v) <= 64)
     start = need("from", int, lambda v: v >= 0)
     end = need("to", int, lambda v: v >= start)
-    claimed = document.get("van")
-    if claimed is not None and claimed != van_id:
+    claimed = need("van", str)
+    if claimed != van_id:
         raise BatchRefused(403, "foreign_van", f"this batch is from {claimed!r}; you are {van_id!r}", field="van")
     waiting = document.get("waiting")
-    if waiting is not None and not (type(waiting) is int and 0 <= waiting < 10 ** 9):
-        raise BatchRefused(400, "malformed", "header field 'waiting' must be a count from 0", field="waiting")
+    if waiting is not None:
+        waiting = need("waiting", int, lambda v: 0 <= v < 10 ** 9)
     return {"key": key, "epoch": epoch, "from": start, "to": end, "waiting": waiting}
 
 

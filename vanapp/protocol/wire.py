@@ -29,7 +29,7 @@ FORMAT = 1
 MAX_BODY = 2 * 1024 * 1024          # compressed bytes on the wire (Flask's MAX_CONTENT_LENGTH too)
 MAX_JSON = 32 * 1024 * 1024         # decompressed: a zip bomb stops here
 MAX_RECORDS = 10000                 # records in one batch (a fast link's batches grow to 9000 rows)
-TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
+TIME_RE = re.compile(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]{6}Z\Z")
 _MIN_US = calendar.timegm((2000, 1, 1, 0, 0, 0)) * 1_000_000
 _MAX_US = calendar.timegm((2100, 1, 1, 0, 0, 0)) * 1_000_000
 
