@@ -33,3 +33,53 @@ def test_pairing_attempts_are_limited_per_address_whatever_cookie_the_client_mak
     other = hub.test_client().post("/api/v1/pair", json={"code": "WRONG999"},
                                    environ_base={"REMOTE_ADDR": "127.0.0.9"})
     assert other.status_code == 404
+
+
+def test_the_hub_refuses_media_paths_and_plan_values_the_van_would_refuse(hub):
+    """A van brings plan records along for a hub that lacks them: they are checked as the van's
+    own catalogue and importer check them, so `../../../../etc/passwd` never lands on the hub."""
+    import datetime as dt
+    from vanapp.ids import UTC, new_id, to_iso
+    from vanapp.models import MediaItem, PlayLog, Screening
+    from .support.factories import make_screening
+    from .test_hub_sync_protocol import body, paired, push
+    auth = paired(hub, "van-03")
+    screening = make_screening(date="2026-11-23", van="van-03").id
+    t0 = to_iso(dt.datetime(2026, 11, 23, 13, tzinfo=UTC))
+
+    def media(item_id, file, **over):
+        return dict({"id": item_id, "van": "", "version": 1, "created_at": t0, "updated_at": t0, "file": file,
+                     "title_hi": "x", "title_en": "x", "language": "hi", "kind": "psa", "campaign": "",
+                     "in_catalog": True, "expected_ms": None, "expected_sha256": ""}, **over)
+
+    def play(media_id):
+        return {"id": new_id(), "van": "van-03", "version": 1, "created_at": t0, "updated_at": t0,
+                "screening": screening, "position": 0, "media_id": media_id, "kind": "media",
+                "started_at": t0, "ended_at": t0, "position_ms": 0, "duration_ms": 0, "outcome": "completed"}
+
+    for bad, field in [(media("evil-1", "../../../../etc/passwd"), "file"),
+                       (media("evil-2", "/etc/hostname"), "file"),
+                       (media("evil-3", "C:\\Windows\\win.ini"), "file"),
+                       (media("evil-4", "psa/fine.mp4", kind="virus"), "kind")]:
+        rows = {"MediaItem": [bad], "PlayLog": [play(bad["id"])]}
+        answer = push(hub, auth, body({name: [{k: v for k, v in r.items() if k in _columns(name)} for r in rs]
+                                       for name, rs in rows.items()}))
+        assert answer.status_code == 400, answer.json
+        error = answer.json["error"]
+        assert error["code"] == "invalid_records"
+        assert [(r["model"], r["id"]) for r in error["records"]] == [("MediaItem", bad["id"])]
+        assert error["records"][0]["message"].startswith(f"{field}:"), error
+    assert MediaItem.select().where(MediaItem.id.startswith("evil")).count() == 0
+    assert PlayLog.select().count() == 0
+    # a plan record the hub already holds is not the van's to change: its copy is not checked
+    fine = media("ring-the-bell", "../elsewhere.mp4")
+    answer = push(hub, auth, body({"MediaItem": [{k: v for k, v in fine.items() if k in _columns("MediaItem")}],
+                                   "PlayLog": [play("ring-the-bell")]}))
+    assert answer.status_code == 200, answer.json
+    assert MediaItem.get_by_id("ring-the-bell").file == "psa/ring-the-bell.mp4"
+    assert Screening.get_by_id(screening).status == "planned"
+
+
+def _columns(name):
+    from vanapp.protocol import records
+    return set(records.table(name).columns)

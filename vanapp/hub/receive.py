@@ -7,7 +7,10 @@ writes only records of its own van (403 otherwise, nothing stored). Plan records
 along are inserted only if the hub lacks them. A repeated batch key gets the first answer again.
 """
 import datetime as dt
+import sqlite3
 from zoneinfo import ZoneInfo
+
+import psycopg
 
 from peewee import IntegrityError
 
@@ -145,6 +148,7 @@ def _decode(document: dict, van_id: str):
         if unknown or missing:
             raise BatchRefused(400, "malformed", f"{name}: unknown columns {unknown}, missing columns "
                                f"{sorted(missing)}", field=f"models.{name}")
+        columns, rows = _with_defaults(table, columns, rows)
         for record_id, problem in table.check(columns, rows).items():
             bad.append({"model": name, "id": record_id, "code": "invalid", "message": problem})
         if not bad and table.owner == "van":      # the plan's rules: on what the hub would insert
@@ -165,6 +169,20 @@ def _decode(document: dict, van_id: str):
     if bad:
         raise BatchRefused(400, "invalid_records", f"{len(bad)} record(s) are invalid", bad[:500])
     return [by_name[t.name] for t in records.ordered_tables() if t.name in by_name]
+
+
+def _with_defaults(table, columns: list[str], rows: list) -> tuple[list[str], list]:
+    """A column the batch leaves out that has a default (an older van's batch, or a terse one)
+    gets that default, as the van's own database would have given it: the database is never
+    asked to insert a row without a value its schema requires."""
+    absent = [f for f in table.fields if f.name not in columns and f.default is not None]
+    if not absent or not rows:
+        return columns, rows
+    def value(field):                       # in wire form, as a van would have sent it
+        default = field.default() if callable(field.default) else field.default
+        return to_iso(default) if isinstance(default, dt.datetime) else default
+    extra = tuple(value(f) for f in absent)
+    return columns + [f.name for f in absent], [tuple(row) + extra for row in rows]
 
 
 def _begin():
@@ -213,7 +231,7 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
             SyncBatch.create(van=van_id, key=header["key"], epoch=header["epoch"], cursor_from=header["from"],
                              cursor_to=header["to"], records=counts["records"], source=source,
                              received_at=now, ack=ack)
-    except IntegrityError as exc:
+    except (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
         # every constraint we know of is checked above; this is the database's last word
         raise BatchRefused(409, "conflict", f"the batch breaks a database constraint: {exc}") from None
     return ack

@@ -100,7 +100,7 @@ def _json(schema) -> dict:
 
 
 def spec() -> dict:
-    body_limit = f"At most {MAX_BODY} bytes (413 request_entity_too_large)."
+    body_limit = f"At most {MAX_BODY} bytes (413 too_large)."
     return {
         "openapi": "3.1.0",
         "info": {"title": "VanKit hub sync API", "version": "1",

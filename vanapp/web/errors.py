@@ -68,7 +68,8 @@ def init_app(app, page: str = "error.html", crash=CRASH_PAGE):
         # WWW-Authenticate, a 429's Retry-After
         headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if wants_json():
-            code = (exc.name or "error").lower().replace(" ", "_")
+            # one name for one refusal: a body too large is `too_large` wherever it is refused
+            code = "too_large" if exc.code == 413 else (exc.name or "error").lower().replace(" ", "_")
             response, status = json_error(exc.code, code, exc.description or exc.name)
         else:
             response, status, *_rest = render(exc.code, PAGE_MESSAGES.get(exc.code, OTHER))

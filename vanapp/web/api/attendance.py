@@ -6,6 +6,7 @@ from flask import Response, jsonify, url_for
 from peewee import SqliteDatabase
 
 from ...attendance import participants, report, tally
+from ... import jsontext
 from ...errors import AppError
 from ...models import db
 from ...qr import qr_code, qr_png
@@ -22,8 +23,11 @@ def _require(data: dict, *names):
 
 @bp.post("/screenings/<screening_id>/attendance")
 def post_tap(screening_id):
+    tally.get_screening(screening_id)            # no such screening: 404 before the body
     data = json_body()
-    done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
+    delta = data.get("delta")
+    delta = jsontext.integer(delta) if type(delta) is float else delta      # 1.0 is JSON's 1
+    done = tally.record_tap(screening_id, data.get("category"), delta, tap_id=data.get("id"),
                             at=data.get("at"), device=data.get("device"))
     # "taps": how many taps the screening had stored when these counts were read; it only grows,
     # so a phone keeps whichever answer has more and ignores a late, older one.
@@ -42,18 +46,19 @@ def get_attendance(screening_id):
 
 @bp.post("/screenings/<screening_id>/headcounts")
 def post_headcount(screening_id):
-    data = json_body()
     tally.get_screening(screening_id)
+    data = json_body()
     _require(data, "kind", "count")
-    done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
+    count = jsontext.integer(data["count"]) if type(data["count"]) is float else data["count"]
+    done = tally.record_headcount(screening_id, data["kind"], count, record_id=data.get("id"),
                                   at=data.get("at"))
     return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), 201
 
 
 @bp.post("/screenings/<screening_id>/participants")
 def post_participant(screening_id):
-    data = json_body()
     tally.get_screening(screening_id)
+    data = json_body()
     person, duplicate = participants.sign_in(screening_id, data)
     return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), 201
 
