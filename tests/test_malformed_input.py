@@ -151,6 +151,8 @@ def test_import_bundle_reads_only_regular_files_with_a_cap_and_answers_json(hub_
     ("sync", "--json", "--batch-size", "0"),
     ("export-bundle", "/nonexistent/dir/x.vkb", "--json"),
     ("pair", "http://127.0.0.1:9", "AAAA-AAAA", "--json"),
+    ("report", "--json", "--screening", "nope"),
+    ("schedule", "list", "--json", "--from", "someday"),
 ])
 def test_every_json_command_prints_json_when_it_fails(hub_dir, args):
     done = vanapp(hub_dir, *args)
