@@ -160,3 +160,24 @@ def test_every_json_command_prints_json_when_it_fails(hub_dir, args):
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     assert answer["ok"] is False and answer["error"], (args, answer)
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_text_no_database_column_takes_is_refused_by_the_hub(hub):  # noqa: F811
+    """A NUL (PostgreSQL refuses it) or half of a surrogate pair (SQLite cannot encode it) in a JSON
+    string is a 400, not a 500 when the row is written."""
+    bodies = [b'{"code": "AB\\u0000CD"}', b'{"code": "\\ud800"}', b'{"\\udfff": 1, "code": "x"}']
+    hub_client = hub.test_client()
+    for at, body in enumerate(bodies):
+        answer = hub_client.post("/api/v1/pair", data=body, content_type="application/json",
+                                 environ_base={"REMOTE_ADDR": f"127.0.1.{at}"})
+        assert assert_one_shape(answer, body)["code"] == "bad_json"
+
+
+def test_text_no_database_column_takes_is_refused_by_the_van(app, client):
+    auth = {"Authorization": f"Bearer {security.create_token('text')}", "Content-Type": "application/json"}
+    screening = make_screening()
+    for device in ("\\u0000", "\\udbff"):
+        body = ('{"category": "men", "delta": 1, "device": "phone' + device + '"}').encode()
+        answer = client.post(f"/api/v1/screenings/{screening.id}/attendance", data=body, headers=auth)
+        assert assert_one_shape(answer, device)["code"] == "bad_json"
+    assert client.get(f"/api/v1/screenings/{screening.id}/attendance", headers=auth).json["total"] == 0

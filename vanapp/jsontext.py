@@ -34,11 +34,44 @@ def depth(raw: bytes | str) -> int:
     return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
+class NotText(ValueError):
+    """JSON strings holding what no database column takes: a NUL, or half of a surrogate pair."""
+
+
+# "\u0000", or an escaped surrogate (a pair is fine, half of one is not text): looked at closely
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
 def loads(raw: bytes | str, max_depth: int = MAX_DEPTH):
-    """json.loads, refusing nesting deeper than `max_depth` (TooDeep, a ValueError) before parsing."""
+    """json.loads, refusing nesting deeper than `max_depth` (TooDeep, a ValueError) before parsing,
+    and strings with a NUL or a lone surrogate after it (NotText: SQLite cannot encode the one,
+    PostgreSQL refuses the other, and neither is anything a person typed)."""
     if depth(raw) > max_depth:
         raise TooDeep(f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except RecursionError:           # cannot happen within the limit; never a crash if it did
         raise TooDeep(f"JSON nested deeper than {max_depth} levels") from None
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if _SUSPECT.search(data):
+        for text in _strings(value):
+            if "\x00" in text:
+                raise NotText("JSON text with a NUL character")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NotText("JSON text with half of a surrogate pair (not Unicode text)") from None
+    return value
+
+
+def _strings(value):
+    """Every string in a parsed JSON value, keys included (its depth is bounded by MAX_DEPTH)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)

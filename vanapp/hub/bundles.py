@@ -47,6 +47,8 @@ def _apply(van_id: str, document: dict, timezone: str) -> tuple[dict, list[dict]
             if exc.status not in (400, 403, 409) or exc.field in ("van", "key"):
                 raise
             named = {(r.get("model"), r.get("id")) for r in exc.records} - dropped
+            if not named:
+                raise
             document, gone = _without(document, named, exc)
             if not gone:
                 raise
