@@ -181,3 +181,12 @@ def test_text_no_database_column_takes_is_refused_by_the_van(app, client):
         answer = client.post(f"/api/v1/screenings/{screening.id}/attendance", data=body, headers=auth)
         assert assert_one_shape(answer, device)["code"] == "bad_json"
     assert client.get(f"/api/v1/screenings/{screening.id}/attendance", headers=auth).json["total"] == 0
+
+
+def test_a_bundle_larger_than_allowed_is_refused_without_being_read(hub_dir, tmp_path):
+    from vanapp.protocol import bundle
+    huge = tmp_path / "sparse.vkb"
+    with open(huge, "wb") as handle:                     # a sparse file: no disk used
+        handle.truncate(bundle.MAX_BUNDLE + 1)
+    done = vanapp(hub_dir, "hub", "import-bundle", huge, "--json", timeout=30)
+    assert done.returncode == 1 and json.loads(done.stdout)["error"] == "the bundle is too large"

@@ -16,7 +16,7 @@ from .wire import MAX_BODY, WireError, unpack
 MAGIC = b"VANKIT-BUNDLE 1\n"
 SIG = b"\nSIG "
 LABEL = b"vankit-bundle-v1"
-MAX_BUNDLE = 1024 * 1024 * 1024      # a year of a van's records is a few MB; refuse a disk image
+MAX_BUNDLE = 256 * 1024 * 1024      # a year of a van's records is a few MB; refuse a disk image
 
 
 class BundleError(ValueError):
@@ -42,8 +42,11 @@ def read_file(path) -> bytes:
     except OSError as exc:
         raise BundleError(f"cannot read it: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb", buffering=0) as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise BundleError("not a regular file: a bundle is a file written by `vanapp export-bundle`")
+        if info.st_size > MAX_BUNDLE:        # said at once; the reading below stops there anyway
+            raise BundleError("the bundle is too large")
         chunks, size = [], 0
         while size <= MAX_BUNDLE:
             chunk = handle.read(min(1 << 20, MAX_BUNDLE + 1 - size))
