@@ -164,8 +164,8 @@ def unpack(body: bytes, max_json: int = MAX_JSON) -> dict:
         document = jsontext.loads(raw.decode("utf-8"))
     except jsontext.TooDeep as exc:
         raise WireError(f"the batch is {exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"the batch is not JSON: {exc}") from None
+    except ValueError as exc:           # not UTF-8, not JSON, or text no column takes (jsontext)
+        raise WireError(f"the batch is not JSON text: {exc}") from None
     if not isinstance(document, dict):
         raise WireError("the batch must be a JSON object")
     if document.get("format") != FORMAT:
