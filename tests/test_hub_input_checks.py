@@ -83,3 +83,26 @@ def test_the_hub_refuses_media_paths_and_plan_values_the_van_would_refuse(hub):
 def _columns(name):
     from vanapp.protocol import records
     return set(records.table(name).columns)
+
+
+def test_a_forged_reschedule_or_game_run_is_refused_not_a_crash(hub):
+    """A reschedule moves the hub's screening, so its date and time must be ones the hub can read
+    (a date that is no date was a 500 inside the batch's transaction)."""
+    import datetime as dt
+    from vanapp.ids import UTC, new_id, to_iso
+    from vanapp.models import Screening, ScreeningEvent
+    from .support.factories import make_screening
+    from .test_hub_sync_protocol import body, paired, push
+    auth = paired(hub, "van-03")
+    screening = make_screening(date="2026-11-23", van="van-03").id
+    t0 = to_iso(dt.datetime(2026, 11, 23, 13, tzinfo=UTC))
+    event = {"id": new_id(), "van": "van-03", "version": 1, "created_at": t0, "updated_at": t0,
+             "screening": screening, "kind": "rescheduled", "reason": "", "at": t0}
+    for new_date, new_start, field in [("2026-99-99", "18:00", "new_date"), ("2026-12-01", "25:61", "new_start"),
+                                       ("tomorrow", "", "new_date")]:
+        forged = dict(event, id=new_id(), new_date=new_date, new_start=new_start)
+        answer = push(hub, auth, body({"ScreeningEvent": [forged]}))
+        assert answer.status_code == 400, answer.json
+        assert answer.json["error"]["records"][0]["message"].startswith(f"{field}:")
+    assert ScreeningEvent.select().count() == 0
+    assert Screening.get_by_id(screening).date == "2026-11-23"

@@ -36,6 +36,7 @@ def _rules() -> dict:
     from ..models.playback import OUTCOMES
     from ..tours.lifecycle import DATE, EVENT_KINDS, TIME
     from ..tours.spec import PREFIXES
+    from ..games.machine import PHASES as RUN_PHASES, STATES as RUN_STATES
 
     def one_of(values):
         return (lambda v: v in values), "one of " + ", ".join(values)
@@ -70,9 +71,15 @@ def _rules() -> dict:
         "Headcount": {"kind": one_of(HEADCOUNT_KINDS),
                       "count": ((lambda v: type(v) is int and 0 <= v <= 1_000_000), "a count from 0")},
         "Participant": {"gender": one_of(GENDERS), "age_band": one_of(AGE_BANDS)},
-        "PlayLog": {"outcome": one_of(OUTCOMES),
+        "ScreeningEvent": {"kind": one_of(EVENT_KINDS),
+                           # a reschedule moves the hub's screening: a date and time it can read
+                           "new_date": ((lambda v: v == "" or day(v)), "empty or a date like 2026-12-03"),
+                           "new_start": ((lambda v: v == "" or (isinstance(v, str) and bool(TIME.match(v)))),
+                                         "empty or a time like 18:30")},
+        "GameRun": {"state": one_of(RUN_STATES), "phase": one_of(RUN_PHASES),
+                    "position": ((lambda v: v is None or (type(v) is int and 0 <= v < 1000)), "a position from 0")},
+        "PlayLog": {"outcome": one_of(OUTCOMES), "kind": one_of(("media", "game")),
                     "position_ms": ((lambda v: v is None or (type(v) is int and v >= 0)), "a position from 0")},
-        "ScreeningEvent": {"kind": one_of(EVENT_KINDS)},
     }
 
 
