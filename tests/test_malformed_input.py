@@ -163,23 +163,33 @@ def test_every_json_command_prints_json_when_it_fails(hub_dir, args):
 
 
 def test_text_no_database_column_takes_is_refused_by_the_hub(hub):  # noqa: F811
-    """A NUL (PostgreSQL refuses it) or half of a surrogate pair (SQLite cannot encode it) in a JSON
-    string is a 400, not a 500 when the row is written."""
-    bodies = [b'{"code": "AB\\u0000CD"}', b'{"code": "\\ud800"}', b'{"\\udfff": 1, "code": "x"}']
+    """Half of a surrogate pair (no database encodes it) in any JSON string is bad JSON; a NUL
+    (PostgreSQL refuses it) in a record's text is an invalid record: 400s, never a 500 when the row
+    is written."""
     hub_client = hub.test_client()
-    for at, body in enumerate(bodies):
+    for at, body in enumerate([b'{"code": "\\ud800"}', b'{"\\udfff": 1, "code": "x"}']):
         answer = hub_client.post("/api/v1/pair", data=body, content_type="application/json",
                                  environ_base={"REMOTE_ADDR": f"127.0.1.{at}"})
         assert assert_one_shape(answer, body)["code"] == "bad_json"
+    from .test_hub_sync_protocol import body as batch, paired, push, tap
+    auth = paired(hub, "van-03")
+    screening = make_screening(date="2026-11-23", van="van-03").id
+    answer = push(hub, auth, batch({"TallyEvent": [tap(screening=screening, device="phone\x001")]}))
+    error = assert_one_shape(answer, "NUL in a tap")
+    assert error["code"] == "invalid_records" and "NUL" in error["records"][0]["message"], error
+    parked = {"total": 1, "records": [{"model": "TallyEvent", "id": "x", "version": 1, "code": "conflict",
+                                       "message": "a\x00b"}]}
+    answer = hub_client.put("/api/v1/sync/parked", json=parked, headers={"Authorization": auth})
+    assert assert_one_shape(answer, "NUL in a reason")["field"] == "records[0].message"
 
 
 def test_text_no_database_column_takes_is_refused_by_the_van(app, client):
     auth = {"Authorization": f"Bearer {security.create_token('text')}", "Content-Type": "application/json"}
     screening = make_screening()
-    for device in ("\\u0000", "\\udbff"):
+    for device, code in (("\\u0000", "invalid"), ("\\udbff", "bad_json")):
         body = ('{"category": "men", "delta": 1, "device": "phone' + device + '"}').encode()
         answer = client.post(f"/api/v1/screenings/{screening.id}/attendance", data=body, headers=auth)
-        assert assert_one_shape(answer, device)["code"] == "bad_json"
+        assert assert_one_shape(answer, device)["code"] == code
     assert client.get(f"/api/v1/screenings/{screening.id}/attendance", headers=auth).json["total"] == 0
 
 

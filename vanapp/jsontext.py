@@ -35,17 +35,17 @@ def depth(raw: bytes | str) -> int:
 
 
 class NotText(ValueError):
-    """JSON strings holding what no database column takes: a NUL, or half of a surrogate pair."""
+    """JSON strings that are not Unicode text: half of a surrogate pair (no database encodes it)."""
 
 
-# "\u0000", or an escaped surrogate (a pair is fine, half of one is not text): looked at closely
-_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# an escaped surrogate (a pair is fine, half of one is not text): only then is each string looked at
+_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def loads(raw: bytes | str, max_depth: int = MAX_DEPTH):
     """json.loads, refusing nesting deeper than `max_depth` (TooDeep, a ValueError) before parsing,
-    and strings with a NUL or a lone surrogate after it (NotText: SQLite cannot encode the one,
-    PostgreSQL refuses the other, and neither is anything a person typed)."""
+    and strings with half of a surrogate pair after it (NotText: neither SQLite nor PostgreSQL can
+    store one, and no person typed it). A NUL is text: what stores text refuses it where it must."""
     if depth(raw) > max_depth:
         raise TooDeep(f"JSON nested deeper than {max_depth} levels")
     try:
@@ -55,8 +55,6 @@ def loads(raw: bytes | str, max_depth: int = MAX_DEPTH):
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if _SUSPECT.search(data):
         for text in _strings(value):
-            if "\x00" in text:
-                raise NotText("JSON text with a NUL character")
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:

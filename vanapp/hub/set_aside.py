@@ -36,8 +36,8 @@ def store(van_id: str, body: dict) -> int:
             if not isinstance(value, str) or not form.fullmatch(value):
                 _refuse(f"{name}: {form.pattern}", f"{where}.{name}")
         message = row.get("message")
-        if not isinstance(message, str) or not 0 < len(message) <= 2000:
-            _refuse("message: text of 1 to 2000 characters", f"{where}.message")
+        if not isinstance(message, str) or not 0 < len(message) <= 2000 or "\x00" in message:
+            _refuse("message: text of 1 to 2000 characters, without NUL", f"{where}.message")
         version = jsontext.integer(row.get("version"))
         if version is None or not 1 <= version < 2 ** 63:
             _refuse("version: a positive integer", f"{where}.version")

@@ -90,7 +90,7 @@ def _record_set_aside():
                 "id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
                 "version": {"type": "integer", "minimum": 1, "maximum": 2 ** 63 - 1},
                 "code": {"type": "string", "pattern": "^[a-z_]{1,32}$"},
-                "message": {"type": "string", "minLength": 1, "maxLength": 2000},
+                "message": {"type": "string", "minLength": 1, "maxLength": 2000, "pattern": "^[^\x00]*$"},
                 "parked_at": {"type": ["string", "null"],
                               "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}Z$"}}}
 

@@ -6,7 +6,6 @@ from flask import Response, jsonify, url_for
 from peewee import SqliteDatabase
 
 from ...attendance import participants, report, tally
-from ... import jsontext
 from ...errors import AppError
 from ...models import db
 from ...qr import qr_code, qr_png
@@ -25,9 +24,7 @@ def _require(data: dict, *names):
 def post_tap(screening_id):
     tally.get_screening(screening_id)            # no such screening: 404 before the body
     data = json_body()
-    delta = data.get("delta")
-    delta = jsontext.integer(delta) if type(delta) is float else delta      # 1.0 is JSON's 1
-    done = tally.record_tap(screening_id, data.get("category"), delta, tap_id=data.get("id"),
+    done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
                             at=data.get("at"), device=data.get("device"))
     # "taps": how many taps the screening had stored when these counts were read; it only grows,
     # so a phone keeps whichever answer has more and ignores a late, older one.
@@ -49,8 +46,7 @@ def post_headcount(screening_id):
     tally.get_screening(screening_id)
     data = json_body()
     _require(data, "kind", "count")
-    count = jsontext.integer(data["count"]) if type(data["count"]) is float else data["count"]
-    done = tally.record_headcount(screening_id, data["kind"], count, record_id=data.get("id"),
+    done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
                                   at=data.get("at"))
     return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), 201
 

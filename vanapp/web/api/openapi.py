@@ -103,7 +103,9 @@ def spec() -> dict:
                             refusals=lifecycle, body=_object(
                                 ["category", "delta"], id=UUID, at=TIME,
                                 category={"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,31}$"},
-                                delta={"enum": [1, -1]}, device={"type": "string", "maxLength": 64}))},
+                                delta={"enum": [1, -1], "description": "1 or -1 as whole numbers (1.0 and "
+                                       "true are refused: a phone sending them is broken)"},
+                                device={"type": "string", "maxLength": 64}))},
             "/api/v1/screenings/{screening_id}/headcounts": {"parameters": [SCREENING], "post": _op(
                 "A headcount at the start or the end", ok="201", refusals=lifecycle, body=_object(
                     ["kind", "count"], id=UUID, at=TIME, kind={"enum": ["start", "end"]},
