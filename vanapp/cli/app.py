@@ -96,9 +96,13 @@ def serve_command(host, port, threads):
     # on a file descriptor past 1023), and room for the descriptors.
     connection_limit = _raise_open_files(4000)
     # Listen first, then start the parts, one of which asks this server something (the reach check).
+    # waitress buffers a whole body before Flask reads it (to a temporary file past 512 KB), up to
+    # 1 GiB by default: a body this far past Flask's own cap (MAX_CONTENT_LENGTH, answered in the
+    # one error shape) is cut off by waitress itself, so no client fills the disk with one request
+    body_cap = 32 * max(app.config.get("MAX_CONTENT_LENGTH") or 0, 2 * 1024 * 1024)
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="vanapp",
                                     channel_timeout=60, connection_limit=connection_limit,
-                                    asyncore_use_poll=True)
+                                    asyncore_use_poll=True, max_request_body_size=body_cap)
     app.config.update(LISTEN_HOST=host, LISTEN_PORT=port)
     parts.start_all(app)                    # the player, the game machine, the automatic sync, reach
     atexit.register(parts.stop_all, app)

@@ -45,6 +45,8 @@ def guard_api_blueprint(blueprint):
 
     @blueprint.before_request
     def _guard():
+        if request.endpoint == "api.openapi":    # the API's description is public, as in the repository
+            return None
         header = request.headers.get("Authorization", "")
         if header[:7].lower() == "bearer ":     # the scheme is case-insensitive (RFC 9110)
             token = security.verify_token(header[7:].strip())

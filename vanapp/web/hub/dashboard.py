@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, reports
+from ...hub import set_aside as set_aside_list
 from ...hub.facts import GENDER_AGE, OTHER
 from ...models import Game, GameResult, GameRun, ScreeningEvent
 from . import charts
@@ -226,7 +227,18 @@ def screening_records(screening_id):
 
 @bp.get("/vans")
 def vans():
-    return render_template("hub/vans.html", vans=reports.van_status())
+    status = reports.van_status()
+    set_aside = {v["van"]: set_aside_list.listed(v["van"]) for v in status
+                 if v.get("on_van") and v["on_van"]["parked"]}
+    return render_template("hub/vans.html", vans=status, set_aside=set_aside, kinds=RECORD_KINDS)
+
+
+# What a van sets aside, by kind, in the coordinator's words.
+RECORD_KINDS = {
+    "TallyEvent": _l("Count tap"), "Headcount": _l("Headcount"), "Participant": _l("Sign-in"),
+    "PlayLog": _l("Play (proof of play)"), "GameRun": _l("Game run"), "GameResult": _l("Game result"),
+    "ScreeningEvent": _l("Screening status change"),
+}
 
 
 @bp.app_context_processor
