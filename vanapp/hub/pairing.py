@@ -171,14 +171,26 @@ def pairing_url(hub_url: str | None, code: str) -> str:
     return f"vankit:pair?code={format_code(code)}"
 
 
-def write_qr(text: str, folder: Path, stem: str) -> list[Path]:
-    """The pairing QR as SVG (always) and PNG (when Pillow is installed); returns the files."""
+def _qr(text: str):
     import qrcode
-    import qrcode.image.svg
-    folder.mkdir(parents=True, exist_ok=True)
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
     qr.add_data(text)
     qr.make(fit=True)
+    return qr
+
+
+def qr_svg(text: str) -> str:
+    """The pairing QR as inline SVG markup, for the hub's Vans page (the same code as the files)."""
+    import qrcode.image.svg
+    svg = _qr(text).make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
+    return svg[svg.index("<svg"):]
+
+
+def write_qr(text: str, folder: Path, stem: str) -> list[Path]:
+    """The pairing QR as SVG (always) and PNG (when Pillow is installed); returns the files."""
+    import qrcode.image.svg
+    folder.mkdir(parents=True, exist_ok=True)
+    qr = _qr(text)
     files = [folder / f"{stem}.svg"]
     qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(str(files[0]))
     try:

@@ -16,6 +16,8 @@ VAN_NAV = [
     ("console.preflight", _l("Pre-flight")),
     ("syncui.status", _l("Sync")),
 ]
+# The night's four: always in the bar, on a phone too; the others go under "More" there.
+NIGHT_NAV = ("console.today", "run.console", "attendance.tally_index", "games.index")
 
 
 def register(app):
@@ -25,7 +27,10 @@ def register(app):
 
     @app.context_processor
     def _nav():
-        return {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        shown = [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]
+        # the night's four first, in the bar on every screen; then the others
+        return {"nav_items": [(e, label, True) for e, label in shown if e in NIGHT_NAV] +
+                             [(e, label, False) for e, label in shown if e not in NIGHT_NAV]}
 
     if app.config.get("MODE") == "hub":
         from . import hub as hub_web

@@ -1,5 +1,4 @@
 """The crew console: Today, Tour, a screening's page, Media and Pre-flight."""
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -80,8 +79,9 @@ def screening(screening_id):
 
 
 def _local(when) -> str:
-    """A stored UTC instant as the crew's local date and time."""
-    return when.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    """A stored UTC instant as the crew's local weekday, date and time, in the page's language."""
+    from .dates import when as local_when
+    return local_when(when)
 
 
 @bp.get("/media")

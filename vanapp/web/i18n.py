@@ -82,6 +82,9 @@ def init_app(app):
     # (tests, CLI), drop the cache so every request reads its own cookie.
     app.before_request(refresh)
     app.register_blueprint(bp)
+    from . import dates, words
+    dates.init_app(app)         # dates in the page's language, with the weekday
+    words.init_app(app)         # words instead of codes
 
     def current_language() -> str:
         return str(get_locale() or DEFAULT_LANGUAGE)

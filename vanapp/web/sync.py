@@ -79,7 +79,8 @@ def _runner():
 def _local(when) -> str | None:
     if when is None:
         return None
-    return when.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    from .dates import when as local_when      # weekday, date and time in the page's language
+    return local_when(when)
 
 
 def _words(code: str, fallback: str = "") -> str:

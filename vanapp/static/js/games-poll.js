@@ -94,5 +94,31 @@
     return api;
   }
 
-  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request };
+  /* Each choice's mark: the same letter, colour and shape on the projector and every phone
+     (the n-th choice of a question is always A, blue, a circle), so that people who do not
+     read can still answer "the blue circle". Colours are in games.css (.key-0 ... .key-5). */
+  var LETTERS = ["A", "B", "C", "D", "E", "F"];
+  var SHAPES = [
+    "M12 2a10 10 0 1 0 0 20a10 10 0 1 0 0-20z",                      // circle
+    "M12 2L23 21H1z",                                              // triangle
+    "M3 3h18v18H3z",                                               // square
+    "M12 1l11 11l-11 11l-11-11z",                                  // diamond
+    "M12 1l3.1 7.2l7.9.7l-6 5.2l1.8 7.7L12 17.8l-6.8 4l1.8-7.7l-6-5.2l7.9-.7z",  // star
+    "M6.5 2.5h11L23 12l-5.5 9.5h-11L1 12z"                         // hexagon
+  ];
+  function choiceKey(i, extraClass) {
+    var n = i % LETTERS.length;
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "key-shape");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", SHAPES[n]);
+    svg.appendChild(path);
+    return el("span", {class: "choice-key key-" + n + (extraClass ? " " + extraClass : ""), "data-key": LETTERS[n]},
+              [svg, el("span", {class: "key-letter", text: LETTERS[n]})]);
+  }
+
+  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request, choiceKey: choiceKey };
 })();

@@ -56,6 +56,18 @@
     var el = $("form-error");
     if (el) { el.textContent = S.failed + " " + message; el.hidden = false; }
   }
+  // The player's diagnostics are English: a page in another language says the kind of problem only.
+  function problemText(p) {
+    var word = S.problems[p.code] || playProblem(p.error);
+    return lang === "en" && p.error ? word + " (" + p.error + ")" : word;
+  }
+  function playProblem(error) {
+    if (!error) { return ""; }
+    var text = error.trim().toLowerCase();
+    var found = (S.play_problems || []).filter(function (pair) { return text.indexOf(pair[0]) === 0; })[0];
+    return found ? found[1] : S.did_not_play;
+  }
+
   function cleared() { show("form-error", false); }
 
   function command(cmd, body) {
@@ -77,7 +89,7 @@
       }
     }
     if (page === "remote" && snap.village) {
-      setText("village", snap.village.name + (snap.village.name_en ? " · " + snap.village.name_en : ""));
+      setText("village", snap.village.name + (lang !== "hi" && snap.village.name_en ? " · " + snap.village.name_en : ""));
     }
     setText("state", S.states[snap.state] || snap.state);
     var item = mine ? snap.item : null;
@@ -118,8 +130,7 @@
     if (message) {
       message.hidden = !problem;
       if (problem) {
-        message.textContent = S.skipped_because + " " + pick(problem.title) + " — " +
-          (S.problems[problem.code] || "") + " (" + problem.error + ")";
+        message.textContent = S.skipped_because + " " + pick(problem.title) + " — " + problemText(problem);
       }
     }
     var list = $("problems");
@@ -127,7 +138,7 @@
       list.textContent = "";
       (mine && snap.problems ? snap.problems.slice(0, -1) : []).forEach(function (p) {
         var li = document.createElement("li");
-        li.textContent = (p.index + 1) + ". " + pick(p.title) + " — " + (S.problems[p.code] || "") + " (" + p.error + ")";
+        li.textContent = (p.index + 1) + ". " + pick(p.title) + " — " + problemText(p);
         list.appendChild(li);
       });
     }
@@ -201,9 +212,9 @@
           String(p.position + 1),
           pick(titles[p.media_id]) || p.media_id,
           started ? (timeFormat ? timeFormat.format(started) : started.toLocaleTimeString()) : "",
-          (p.position_ms / 1000).toFixed(1) + " s" + (p.duration_ms ? " / " + (p.duration_ms / 1000).toFixed(1) + " s" : ""),
+          clock(p.position_ms) + (p.duration_ms ? " / " + clock(p.duration_ms) : ""),
           S.outcomes[p.outcome] || p.outcome,
-          p.error || ""
+          playProblem(p.error)
         ];
         cells.forEach(function (text) {
           var td = document.createElement("td");

@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 
 def register(app):
     from ...hub import accounts as auth
-    from . import api, dashboard
+    from . import api, dashboard, vans
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(vans.bp)
 
     @app.context_processor
     def _hub():

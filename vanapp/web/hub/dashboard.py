@@ -31,12 +31,10 @@ STATUSES = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": 
 
 @bp.app_template_filter("hub_time")
 def hub_time(value) -> str:
-    """A stored UTC time as local time for the screen (VANAPP_TIMEZONE)."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    """A stored UTC time as local weekday, date and time for the screen (VANAPP_TIMEZONE), in
+    the page's language."""
+    from ..dates import when
+    return when(value)
 
 
 RECORD_KINDS = {"tap": _l("Tap"), "correction": _l("Correction"), "headcount": _l("Headcount"),
@@ -86,8 +84,14 @@ def _span(delta: dt.timedelta) -> str:
 
 def _filters():
     """The filters of this request, or a 400 page naming the field that is wrong."""
+    from ..dates import from_fields
+    args = request.args.to_dict()
+    for name in ("from", "to"):            # the date fields' parts, when no script joined them
+        value = from_fields(request.args, name)
+        if value is not None:
+            args[name] = value
     try:
-        return reports.Filters.parse(request.args)
+        return reports.Filters.parse(args)
     except reports.FilterError as exc:
         abort(Response(render_template("hub/error.html", status=400, message=str(exc),
                                        choices=reports.choices(), filters=reports.Filters()), 400))
@@ -112,6 +116,20 @@ def _pick(pair, fallback: str) -> str:
     from flask_babel import get_locale
     hi, en = pair if pair else ("", "")
     return ((hi if str(get_locale()) == "hi" else en) or hi or en or fallback)
+
+
+def game_title(texts, game) -> str:
+    return _pick(texts.get(game, {}).get("title"), game)
+
+
+def question_text(texts, game, question) -> str:
+    return _pick(texts.get(game, {}).get("questions", {}).get(question), question)
+
+
+def media_title(media_id) -> str:
+    from ...models import MediaItem
+    item = MediaItem.get_or_none(MediaItem.id == media_id)
+    return _pick((item.title_hi, item.title_en) if item else None, media_id)
 
 
 def question_label(texts, game, question) -> str:
@@ -231,7 +249,7 @@ def screening_records(screening_id):
     category = request.args.get("category", "")[:32]
     rows, total = evidence.records(screening_id, kind, category)
     return render_template("hub/records.html", f=match[0], rows=rows, total=total, kind=kind,
-                           category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT,
+                           category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT, texts=game_texts(),
                            categories={c: METRICS[c] for c in GENDER_AGE})
 
 
@@ -242,7 +260,8 @@ def vans():
 
 @bp.app_context_processor
 def _hub_labels():
-    return {"pairing_states": PAIRING_STATES}
+    return {"pairing_states": PAIRING_STATES, "game_title": game_title, "question_text": question_text,
+            "media_title": media_title, "choice_label": choice_label, "question_label": question_label}
 
 
 @bp.get("/export/<name>.csv")
