@@ -1,10 +1,13 @@
-# VanKit: `make run` serves the van app on http://127.0.0.1:5000 ; `make test` runs every test.
+# VanKit: `make run` serves the van app (open http://127.0.0.1:5000; phones on the laptop's
+# hotspot reach it too) ; `make test` runs every test.
 # Both set up what is missing first (system packages, .venv, the package) and are idempotent.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-HOST   ?= 127.0.0.1
+# Empty: every interface, so the crew's and the audience's phones reach the laptop;
+# HOST=127.0.0.1 keeps it to this laptop.
+HOST   ?=
 PORT   ?= 5000
 PIN    ?= 1234
 # Tests run in two processes, a test file per process at a time: most of their time is spent
@@ -26,25 +29,26 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: run test setup system-run system-test venv sample clean help
 
 help:
-	@echo "make run   - set up and serve the van app on http://$(HOST):$(PORT)/ (crew PIN $(PIN) on first run)"
+	@echo "make run   - set up and serve the van app: open http://127.0.0.1:$(PORT)/ (crew PIN $(PIN) on first run)"
 	@echo "make test  - set up and run the whole test suite"
 
 run: system-run venv sample
-	$(BIN)/vanapp serve --host $(HOST) --port $(PORT)
+	$(BIN)/vanapp serve $(if $(HOST),--host $(HOST)) --port $(PORT)
 
 test: system-run system-test venv
 	VANAPP_DATA_DIR= $(TEST_CLOCK) $(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 setup: system-run system-test venv
 
+# A package counts as present when dpkg lists it installed (`ii`), not merely known (a removed one keeps its config).
 system-run:
-	@missing=""; for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(RUN_PACKAGES); do dpkg -l $$p 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; done; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; fi
 
 system-test:
-	@missing=""; for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(TEST_PACKAGES); do dpkg -l $$p 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; fi
 

@@ -7,11 +7,12 @@ import pytest
 from vanapp.models import Screening
 from vanapp.tours import queries
 
-from .test_tours_support import SPREADSHEET_PATH, VALID, catalog  # noqa: F401
+from .test_tours_support import SPREADSHEET_PATH, VALID, catalog, coordinator_files  # noqa: F401
 
 SITAPUR = VALID / "sitapur.yaml"
 
 
+@pytest.mark.usefixtures("coordinator_files")   # tours of several vans
 def test_import_prints_a_summary_and_reimport_says_unchanged(catalog, cli):
     r = cli("schedule", "import", str(SITAPUR), str(SPREADSHEET_PATH))
     assert r.exit_code == 0, r.output
@@ -35,6 +36,7 @@ def test_import_without_files_is_a_usage_error(cli):
     assert r.exit_code == 2 and "FILES" in r.output
 
 
+@pytest.mark.usefixtures("coordinator_files")   # tours of several vans
 def test_list_shows_a_table_in_time_order_with_both_names(catalog, cli):
     assert cli("schedule", "import", str(SITAPUR), str(SPREADSHEET_PATH)).exit_code == 0
     r = cli("schedule", "list")
@@ -48,6 +50,7 @@ def test_list_shows_a_table_in_time_order_with_both_names(catalog, cli):
     assert any("media:helpline-181" in line for line in lines)   # a CSV row lists its items
 
 
+@pytest.mark.usefixtures("coordinator_files")   # tours of several vans
 def test_list_filters_by_tour_and_dates(catalog, cli):
     assert cli("schedule", "import", str(SITAPUR), str(SPREADSHEET_PATH)).exit_code == 0
     r = cli("schedule", "list", "--json", "--tour", "test-sitapur-2027", "--from", "2027-02-02",

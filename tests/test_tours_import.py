@@ -12,7 +12,9 @@ from vanapp.models import (Game, MediaItem, ProgrammeItem, Screening, ScreeningE
 from vanapp.tours.importer import import_files, import_sources, village_id
 
 from .test_tours_support import (BROKEN, SCHEDULES, VALID, add_catalog_for, catalog,  # noqa: F401
-                                 dump)
+                                 coordinator_files, dump)
+
+pytestmark = pytest.mark.usefixtures("coordinator_files")   # tours of several vans
 
 TZ = "Asia/Kolkata"
 BEFORE_TOURS = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)   # every test tour is after this

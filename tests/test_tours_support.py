@@ -54,5 +54,13 @@ def dump() -> dict:
 
 
 @pytest.fixture
+def coordinator_files(app):
+    """The test tours are a coordinator's files, for several vans: `vanapp schedule import`
+    reads them as the hub does (a van's laptop takes only its own van's tours, which
+    test_van_identity.py tests)."""
+    app.config["MODE"] = "hub"
+
+
+@pytest.fixture
 def catalog(app):
     add_catalog()

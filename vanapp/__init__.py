@@ -48,4 +48,7 @@ def create_app(test_config=None):
 
     from .web import blueprints
     blueprints.register(app)
+    if app.config.get("MODE") != "hub":
+        from .web import reach
+        reach.init_app(app)             # can phones reach the show? (checked once serving)
     return app

@@ -11,7 +11,9 @@ SETTINGS = {
                             "`postgresql://user@host:port/db` for the hub."),
     "VANAPP_MODE": ("van", "`van` for the van's laptop, `hub` for the coordinators' hub."),
     "VANAPP_VLC_ARGS": ("", "Extra libvlc options, e.g. `--vout=dummy --aout=dummy` for tests."),
-    "VANAPP_PUBLIC_URL": ("", "Address phones use to join games; detected from the LAN when empty."),
+    "VANAPP_PUBLIC_URL": ("", "Address phones use to join games; when empty, an address `vanapp serve` "
+                          "listens on (the laptop's LAN address when it listens on every interface). "
+                          "Checked once serving: Run and Games warn when it does not answer."),
     "VANAPP_TIMEZONE": ("Asia/Kolkata", "Local time zone of tours and screens."),
     "VANAPP_SECRET_KEY": ("", "Session signing key; generated and kept in the data dir when empty."),
     "VANAPP_SYNC_INTERVAL": ("300", "Van: seconds between automatic syncs while `vanapp serve` runs and the van is "

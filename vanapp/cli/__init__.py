@@ -59,6 +59,8 @@ def init_command(pin, default_pin, van_id):
     click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
     with db.connection_context():
+        if van_id:
+            _check_van_id(van_id)
         if pin is not None:
             try:
                 security.set_pin(pin)
@@ -76,27 +78,58 @@ def init_command(pin, default_pin, van_id):
             click.echo("no crew PIN yet: run `vanapp init --pin NNNN`", err=True)
 
 
+def _check_van_id(van_id: str) -> None:
+    """One van id per laptop: refuse an id its tours or its pairing contradict (nothing changed)."""
+    from ..tours import identity
+    paired = Setting.get_value("sync_paired") == "1"
+    try:
+        identity.check_new_id(van_id, paired_as=Setting.van_id() if paired else "")
+    except identity.WrongVan as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 to let phones on the hotspot join.")
+@click.option("--host", default=None,
+              help="Address to listen on. Van: every interface (phones on the hotspot join and count), "
+                   "127.0.0.1 for this laptop only. Hub: 127.0.0.1.")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=16, show_default=True, type=int)
 def serve_command(host, port, threads):
     """Serve the app with waitress (never the Flask development server)."""
     import waitress
+    from ..games.joinurl import join_url_for, open_urls
     app = current_app._get_current_object()
+    if host is None:
+        # the crew's and the audience's phones reach the van's laptop over its hotspot; crew
+        # pages still need the PIN and the audience's pages reach only the live game
+        host = "0.0.0.0" if app.config["MODE"] == "van" else "127.0.0.1"
     setup_logging(app.config["DATA_DIR"])
     applied = database.migrate()
     if applied:
         click.echo("migrations applied: " + ", ".join(applied))
-    for hook in app.extensions.get("vanapp_start_hooks", []):
-        hook(app)
-    click.echo(f"VanKit ({app.config['MODE']}) on http://{host}:{port}/", err=True)
     # A crowd of phones keeps a connection or two each open: poll(), not select() (which dies
     # on a file descriptor past 1023), and room for the descriptors.
     connection_limit = _raise_open_files(4000)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="vanapp",
-                   channel_timeout=60, connection_limit=connection_limit, asyncore_use_poll=True)
+    # Listen first, then start the parts that may ask this server something (the reach check).
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="vanapp",
+                                    channel_timeout=60, connection_limit=connection_limit,
+                                    asyncore_use_poll=True)
+    app.config.update(LISTEN_HOST=host, LISTEN_PORT=port)
+    for hook in app.extensions.get("vanapp_start_hooks", []):
+        hook(app)
+    here, phones = open_urls(host, port)
+    if app.config.get("PUBLIC_URL"):
+        phones = app.config["PUBLIC_URL"].rstrip("/") + "/"      # the address the crew set for phones
+    click.echo(f"VanKit ({app.config['MODE']}): open {here} on this laptop", err=True)
+    if app.config["MODE"] == "van":
+        if phones:
+            click.echo(f"phones: {phones} (games: {join_url_for(app.config)})", err=True)
+        else:
+            click.echo("phones cannot reach this server: it listens on this laptop only"
+                       if host not in ("0.0.0.0", "::") else
+                       "phones cannot reach this laptop yet: it has no network address (turn on the hotspot)",
+                       err=True)
+    server.run()
 
 
 def _raise_open_files(wanted: int) -> int:

@@ -185,7 +185,9 @@ def serve_command(ctx, host, port, threads):
     with db.connection_context():
         if Coordinator.select().count() == 0:
             click.echo("no coordinator can log in yet: run `vanapp hub add-coordinator NAME`", err=True)
-    click.echo(f"hub database: {database_name()}; coordinators open http://{host}:{port}/ "
+    from ..games.joinurl import open_urls
+    here, others = open_urls(host, port)          # never http://0.0.0.0/, which no browser opens
+    click.echo(f"hub database: {database_name()}; coordinators open {others or here} "
                "in a browser", err=True)
     # `vanapp hub add-van` puts this port in the pairing QR when it has to guess the address
     (Path(current_app.config["DATA_DIR"]) / PORT_FILE).write_text(f"{port}\n")

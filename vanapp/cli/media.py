@@ -1,4 +1,5 @@
 """`vanapp media scan [--json]` and `vanapp preflight [--days N] [--json]`."""
+import datetime as dt
 import json
 
 import click
@@ -83,17 +84,26 @@ def preflight_command(days, as_json):
 
     Exit status 0 only when everything is ready.
     """
-    from ..media.preflight import run_preflight
+    from ..media.preflight import cache_path, run_preflight
+    from ..tours import identity
     config = current_app.config
     with db.connection_context():
+        van = identity.this_van().van if config.get("MODE") != "hub" else None
         report = run_preflight(config["MEDIA_DIR"], config.get("VLC_ARGS", ""),
-                               config.get("TIMEZONE", "Asia/Kolkata"), days)
+                               config.get("TIMEZONE", "Asia/Kolkata"), days, van=van,
+                               cache_path=cache_path(config["DATA_DIR"]))
     if as_json:
         _emit_json(report.to_dict())
         raise SystemExit(0 if report.ready else 1)
     span = f"{report.first_day} to {report.last_day} ({days} day{'s' if days != 1 else ''})"
     if not report.screenings:
         click.echo(f"No screenings from {span}: nothing to check.")
+        nxt = report.next_screening
+        if nxt is not None:
+            ahead = (dt.date.fromisoformat(nxt.date) - dt.date.fromisoformat(report.first_day)).days + 1
+            click.echo(f"The next screening is {nxt.label()}: check it with `vanapp preflight --days {ahead}`.")
+        else:
+            click.echo("No screening is planned after these days either.")
         raise SystemExit(0)
     click.echo(f"Pre-flight: {len(report.screenings)} screening(s) from {span}, "
                f"{report.items_checked} item(s).")

@@ -37,9 +37,6 @@ def pair_command(hub_url, code, as_json):
         click.echo(json.dumps(dict(outcome, ok=True)))
         return
     click.echo(f"paired: this laptop is {outcome['van_id']} on {outcome['hub_url']}")
-    if outcome["previous_van_id"]:
-        click.echo(f"note: it was set up as {outcome['previous_van_id']}; records made under that name will "
-                   "be kept on the laptop and listed on the Sync page, not sent", err=True)
     click.echo("next: `vanapp sync` (or the Sync page's Sync now button)")
 
 

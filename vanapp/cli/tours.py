@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..models import Screening, Tour, db
-from ..tours import ics, queries
+from ..tours import ics, identity, queries
 from ..tours.importer import import_files
 
 
@@ -48,6 +48,23 @@ def _load_content_if_empty() -> None:
             click.echo(f"loaded {len(loaded.created)} game(s) from {media_dir / 'games'}", err=True)
 
 
+def _sample_is_another_vans(files) -> bool:
+    """A laptop set up as another van (`vanapp init --van`) skips the sample tours, saying so,
+    instead of failing `make run` on them."""
+    from ..tours.sources import expand, parse_source
+    from ..tours.validate import merge_tours
+    mine = identity.this_van().van
+    if not mine:
+        return False
+    sources, _problems = expand(files)
+    tours, _found = merge_tours([parse_source(name, data) for name, data in sources])
+    vans = sorted({t.van for t in tours.values() if t.van and t.van != mine})
+    if vans:
+        click.echo(f"the sample tours are {' and '.join(vans)}'s and this laptop is {mine}: "
+                   "they are not loaded (import your own tour: `vanapp schedule import FILE`)", err=True)
+    return bool(vans)
+
+
 @schedule.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--check", is_flag=True, help="Check everything and write nothing.")
@@ -67,8 +84,11 @@ def import_command(files, check, as_json, sample):
             click.echo(f"this laptop already has {Tour.select().count()} tour(s): "
                        "the sample tours are not loaded again", err=True)
             return
+        one_van = current_app.config["MODE"] != "hub"   # a van's laptop takes its own tours only
+        if sample and one_van and _sample_is_another_vans(files):
+            return
         _load_content_if_empty()
-        result = import_files(files, tz=tz, check=check,
+        result = import_files(files, tz=tz, check=check, one_van=one_van,
                               first_day=queries.local_now(tz).date() if sample else None)
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))

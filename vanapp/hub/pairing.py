@@ -21,9 +21,9 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 class PairingError(ValueError):
     """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, van: str = ""):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.van = code, message, van   # van: wrong_van's code is for it
 
 
 class AuthError(PairingError):
@@ -109,14 +109,18 @@ def revoke(van_id: str, now: dt.datetime | None = None) -> Van:
 SECRET_BYTES = 32
 
 
-def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = None) -> tuple[Van, str]:
+def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = None,
+           expect_van: str | None = None) -> tuple[Van, str]:
     """Exchange a pairing code (once, before it expires) for the van's new secret (hex).
 
     `secret`: the van's own new secret (32 random bytes), proposed with the code. Pairing is
     then safe to repeat: when the answer was lost on the way (the link dropped after the hub
     had paired the van), the same request again finds the van by that secret and gets the same
     answer — only its holder can ask, and it learns nothing it did not have. Without one the
-    hub makes the secret (and a repeat finds the code used)."""
+    hub makes the secret (and a repeat finds the code used).
+
+    `expect_van`: the van the laptop already is (its id or its tours'); a code for another van
+    is refused and stays unused (one van id per laptop)."""
     now = now or utcnow()
     normal = normalise_code(code)
     if len(normal) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in normal):
@@ -136,6 +140,11 @@ def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = Non
         if van.pair_expires_at is None or van.pair_expires_at < now:
             raise PairingError("expired", "that pairing code has expired: ask the coordinator for a new one "
                                f"(`vanapp hub rotate-van {van.id}`)")
+        if expect_van and expect_van != van.id:
+            raise PairingError("wrong_van", f"the pairing code is for {van.id}, but this laptop is "
+                               f"{expect_van}: the code was not used. Give this laptop {expect_van}'s code "
+                               f"(`vanapp hub rotate-van {expect_van}`), and {van.id}'s code to {van.id}'s laptop",
+                               van=van.id)
         secret = secret or secrets.token_bytes(SECRET_BYTES)
         van.secret_hash = hashlib.sha256(secret).hexdigest()
         van.summary_key = derived_key(secret, SUMMARY_LABEL).hex()

@@ -1,11 +1,15 @@
 """Pre-flight: before the van leaves, is every item of the coming screenings present, intact
 and playable? Each problem names the item, says what is wrong, and lists the screenings it hits.
 
-Media: known to the catalogue, file present, checksum equal to the last scan's (recomputed
-now), and playable in a fresh libVLC probe. Games: loaded, and their content file present
-with the checksum recorded when it was loaded. Each distinct file is hashed and probed once.
+Media: known to the catalogue, file present, checksum equal to the last scan's, and playable
+in a libVLC probe. Games: loaded, and their content file present with the checksum recorded
+when it was loaded. Each distinct file is hashed and probed once; a file whose size, change
+time and inode are those of the last check keeps that check's checksum and probe (CheckCache),
+so checking again with nothing changed takes a fraction of a second.
 """
 import datetime as dt
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,11 +18,16 @@ from ..ids import utcnow
 from ..models import Game, MediaItem, MediaScan, Screening
 from ..tours import queries
 from .catalog import CATALOG_NAME, read_catalog
-from .files import read_state
-from .probe import Prober, ProbeUnavailable
+from .files import FileState, read_state
+from .probe import VLC_MISSING, Prober, ProbeResult, ProbeUnavailable
 from .scan import not_as_catalogued
 
 SKIPPED_STATUSES = ("cancelled", "done")  # the van has nothing left to show at these
+CACHE_NAME = "preflight-cache.json"       # in the data dir: the last check of each file
+
+
+def cache_path(data_dir) -> Path:
+    return Path(data_dir) / CACHE_NAME
 
 
 @dataclass
@@ -74,38 +83,128 @@ class PreflightReport:
     items_checked: int = 0
     checked_at: dt.datetime | None = None
     seconds: float = 0.0
+    next_screening: ScreeningCheck | None = None    # the first one after the window, if any
+    files_rechecked: int = 0                        # files hashed or probed afresh (not from the cache)
 
     @property
     def ready(self) -> bool:
         return not self.problems
 
+    @property
+    def nothing_planned(self) -> bool:
+        """Nothing to check in the window: not a "ready", which would prove nothing."""
+        return not self.screenings
+
     def screening(self, screening_id: str) -> ScreeningCheck | None:
         return next((s for s in self.screenings if s.id == screening_id), None)
 
     def to_dict(self) -> dict:
-        return {"ready": self.ready, "days": self.days, "from": self.first_day,
-                "to": self.last_day, "screenings": [s.to_dict() for s in self.screenings],
+        nxt = self.next_screening
+        return {"ready": self.ready, "nothing_planned": self.nothing_planned, "days": self.days,
+                "from": self.first_day, "to": self.last_day,
+                "screenings": [s.to_dict() for s in self.screenings],
                 "problems": [p.to_dict() for p in self.problems],
+                "next": None if nxt is None else {"id": nxt.id, "date": nxt.date, "start": nxt.start,
+                                                  "village": nxt.village, "village_en": nxt.village_en},
                 "seconds": round(self.seconds, 2)}
 
 
-class _Checker:
-    """Checks items once each, remembering file hashes and probes for this run."""
+class CheckCache:
+    """The last check of each file: its checksum and probe, kept with the file's size, change
+    times and inode in a JSON file in the data dir. An entry counts only while the file on
+    disk still has that size, mtime, ctime and inode (a copy, an edit or a replacement changes
+    one of them); anything else is hashed and probed again."""
 
-    def __init__(self, media_dir: Path, prober):
-        self.media_dir, self.prober = media_dir, prober
-        self.states, self.probes, self.results = {}, {}, {}
+    def __init__(self, path: Path | None):
+        self.path, self.entries, self.dirty = path, {}, False
+        if path is not None:
+            try:
+                loaded = json.loads(path.read_text())
+                self.entries = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self.entries = {}
+
+    @staticmethod
+    def stamp(path: Path) -> list | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+    def get(self, rel: str, stamp: list | None) -> dict | None:
+        entry = self.entries.get(rel)
+        if stamp is None or not isinstance(entry, dict) or entry.get("stamp") != stamp:
+            return None
+        return entry
+
+    def put(self, rel: str, stamp: list | None, **values) -> None:
+        if stamp is None:
+            return
+        entry = self.entries.get(rel) if isinstance(self.entries.get(rel), dict) else {}
+        if entry.get("stamp") != stamp:
+            entry = {"stamp": stamp}
+        entry.update(values)
+        self.entries[rel] = entry
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.entries))
+            os.replace(tmp, self.path)      # whole or not at all: a reader never sees half
+        except OSError:
+            tmp.unlink(missing_ok=True)     # a cache that cannot be written only costs time
+
+
+class _Checker:
+    """Checks items once each, remembering file hashes and probes for this run (and, through
+    the cache, from the last run for files that did not change)."""
+
+    def __init__(self, media_dir: Path, prober_factory, cache: CheckCache):
+        self.media_dir, self.prober_factory, self.cache = media_dir, prober_factory, cache
+        self.prober = None
+        self.states, self.probes, self.results, self.stamps = {}, {}, {}, {}
+        self.fresh = set()                  # files hashed or probed in this run
         self.scans = {s.media_id: s for s in MediaScan.select()}
+
+    def _stamp(self, rel: str):
+        if rel not in self.stamps:
+            self.stamps[rel] = self.cache.stamp(self.media_dir / rel)
+        return self.stamps[rel]
 
     def state(self, rel: str):
         if rel not in self.states:
-            self.states[rel] = read_state(self.media_dir / rel, rel)
+            stamp = self._stamp(rel)        # taken before reading: a change while hashing shows next time
+            kept = self.cache.get(rel, stamp)
+            if kept and kept.get("sha256") and os.path.isfile(self.media_dir / rel):
+                self.states[rel] = FileState("ok", size=stamp[0], sha256=kept["sha256"])
+            else:
+                self.states[rel] = read_state(self.media_dir / rel, rel)
+                self.fresh.add(rel)
+                if self.states[rel].status == "ok":
+                    self.cache.put(rel, stamp, sha256=self.states[rel].sha256)
         return self.states[rel]
 
     def probe(self, rel: str):
         if rel not in self.probes:
-            self.probes[rel] = self.prober.probe(self.media_dir / rel)
+            kept = self.cache.get(rel, self._stamp(rel))
+            if kept and "playable" in kept:
+                self.probes[rel] = ProbeResult(kept["playable"], kept.get("duration_ms"), kept.get("error", ""))
+            else:
+                if self.prober is None:
+                    self.prober = self.prober_factory()
+                self.probes[rel] = result = self.prober.probe(self.media_dir / rel)
+                self.fresh.add(rel)
+                self.cache.put(rel, self._stamp(rel), playable=result.playable,
+                               duration_ms=result.duration_ms, error=result.error)
         return self.probes[rel]
+
+    def close(self):
+        if self.prober is not None:
+            self.prober.close()
 
     def check(self, kind: str, ref: str, prefix: str) -> list[Problem]:
         key = (kind, ref)
@@ -176,51 +275,73 @@ class _Checker:
         return []
 
 
-def coming_screenings(tz: str, days: int, today: dt.date | None = None):
+def coming_screenings(tz: str, days: int, today: dt.date | None = None, van: str | None = None):
     """The screenings still to do from today (local) for `days` days, today included."""
     today = today or queries.local_now(tz).date()
     last = today + dt.timedelta(days=days - 1)
-    query = (queries.screenings()
+    query = (queries.screenings(van=van)
              .where((Screening.date >= today.isoformat()) & (Screening.date <= last.isoformat())
                     & Screening.status.not_in(SKIPPED_STATUSES)))
     return today, last, list(query)
 
 
+def _as_check(s) -> ScreeningCheck:
+    return ScreeningCheck(s.id, s.date, s.start, s.village.name, s.village.name_en)
+
+
+def _libvlc_missing() -> str:
+    """Why libVLC cannot be loaded, or "" (loading the library is cheap; starting it is not)."""
+    try:
+        import vlc  # noqa: F401
+    except (ImportError, OSError, NotImplementedError, SystemExit):
+        return VLC_MISSING
+    return ""
+
+
 def run_preflight(media_dir, vlc_args: str = "", tz: str = "Asia/Kolkata", days: int = 7,
-                  today: dt.date | None = None) -> PreflightReport:
-    """Check every programme item of the coming screenings; see the module docstring."""
+                  today: dt.date | None = None, van: str | None = None,
+                  cache_path: Path | None = None) -> PreflightReport:
+    """Check every programme item of the coming screenings (of `van`, when given); see the
+    module docstring. `cache_path`: where the last check of each file is kept (CheckCache)."""
     started = time.monotonic()
-    first, last, screenings = coming_screenings(tz, days, today)
+    first, last, screenings = coming_screenings(tz, days, today, van)
     report = PreflightReport(days, first.isoformat(), last.isoformat(), checked_at=utcnow())
-    checks = [ScreeningCheck(s.id, s.date, s.start, s.village.name, s.village.name_en)
-              for s in screenings]
+    checks = [_as_check(s) for s in screenings]
     report.screenings = checks
     if not checks:
+        after = (queries.screenings(van=van)
+                 .where((Screening.date > last.isoformat()) & Screening.status.not_in(SKIPPED_STATUSES))
+                 .first())
+        report.next_screening = _as_check(after) if after is not None else None
         report.seconds = time.monotonic() - started
         return report
-    try:
-        prober = Prober(vlc_args)
-    except ProbeUnavailable as exc:
-        prober, no_vlc = None, str(exc)
+    no_vlc = _libvlc_missing()
     found: dict[tuple, Problem] = {}
-    checker = _Checker(Path(media_dir), prober)
+    cache = CheckCache(cache_path)
+    checker = _Checker(Path(media_dir), lambda: Prober(vlc_args), cache)
     seen_items = set()
     try:
         for check in checks:
             for item in queries.programme(check.id):
                 seen_items.add((item.kind, item.ref))
-                if prober is None and item.kind != "game":
+                if no_vlc and item.kind != "game":
                     continue
-                for p in checker.check(item.kind, item.ref, item.prefix):
+                try:
+                    problems = checker.check(item.kind, item.ref, item.prefix)
+                except ProbeUnavailable as exc:
+                    no_vlc = str(exc)
+                    continue
+                for p in problems:
                     key = (p.kind, p.ref, p.problem)
                     shared = found.setdefault(key, p)
                     if check.id not in shared.screenings:
                         shared.screenings.append(check.id)
                         check.problems.append(shared)
     finally:
-        if prober is not None:
-            prober.close()
-    if prober is None:
+        checker.close()
+        cache.save()
+    report.files_rechecked = len(checker.fresh)
+    if no_vlc:
         # Without libVLC nothing can be proved to play: one problem, every screening.
         p = Problem("libvlc", "system", "no_libvlc", no_vlc, detail=no_vlc,
                     screenings=[c.id for c in checks])

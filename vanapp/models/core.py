@@ -15,6 +15,11 @@ class Setting(BaseModel):
         return default if row is None else row.value
 
     @classmethod
+    def van_id(cls) -> str:
+        """This laptop's van id: "" until `vanapp init --van` or the first pairing sets it."""
+        return cls.get_value("van_id", "") or ""
+
+    @classmethod
     def put(cls, key, value):
         cls.insert(key=key, value=value).on_conflict(
             conflict_target=[cls.key], update={cls.value: value}).execute()

@@ -69,11 +69,13 @@ def spec() -> dict:
                 "requestBody": {"content": {"application/json": {"schema": {
                     "type": "object", "required": ["code"],
                     "properties": {"code": {"type": "string"},
-                                   "secret": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}}}}},
+                                   "secret": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                                   "van": {"type": "string", "description": "the van this laptop already "
+                                           "is: a code for another van is refused (409 wrong_van), unused"}}}}}},
                 "responses": {"200": {"description": "paired", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"van_id": {"type": "string"}, "name": {"type": "string"},
                                                      "secret": {"type": "string"}, "paired_at": {"type": "string"}}}}}},
-                    "400": _ERROR, "404": _ERROR, "410": _ERROR, "429": _ERROR}}},
+                    "400": _ERROR, "404": _ERROR, "409": _ERROR, "410": _ERROR, "429": _ERROR}}},
             "/pair": {"get": {"summary": "Where the pairing QR code leads a phone (does not use the code)",
                               "parameters": [{"name": "code", "in": "query", "schema": {"type": "string"}}],
                               "responses": {"200": {"description": "HTML instructions"}}}},

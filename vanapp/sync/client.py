@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from .. import clock
+from ..tours import identity
 from ..ids import utcnow
 from ..models import Setting, SyncRun, db
 from . import incoming, outbox, state
@@ -27,6 +28,7 @@ ERRORS = {
     "refused": "The hub refused a batch of records. The records are kept on this laptop; tell the coordinator.",
     "server": "The hub had a problem. Sync will try again.",
     "pairing": "Pairing did not work.",
+    "wrong_van": "The pairing code is for another van than this laptop's.",
 }
 TRANSIENT = {"offline", "server", "busy"}
 GROW_BELOW = 1.0                 # seconds: a batch acknowledged this fast lets the next ones double...
@@ -35,9 +37,10 @@ MAX_ROUNDS = 10_000              # batches in one sync: a guard against a loop, 
 
 
 class SyncError(Exception):
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", **vans):
         super().__init__(f"{ERRORS.get(code, code)} ({detail})" if detail else ERRORS.get(code, code))
         self.code, self.message, self.detail = code, ERRORS.get(code, code), detail
+        self.mine, self.theirs = vans.get("mine", ""), vans.get("theirs", "")   # wrong_van: both vans
 
     @property
     def transient(self) -> bool:
@@ -164,10 +167,15 @@ def pair(hub_url: str, code: str, timeout: float = 30.0, retries: int = 2) -> di
     running `vanapp pair` again with the same code — the hub recognises the secret and answers
     the same, instead of finding its one-time code used up."""
     hub_url = hub_url.rstrip("/")
+    me = identity.this_van()
     secret = state.pairing_secret(hub_url, code)
+    request = {"code": code, "secret": secret}
+    if me.van:
+        # one van id per laptop: the hub refuses another van's code without using it up
+        request["van"] = me.van
     client = Http(hub_url, timeout=timeout)
     try:
-        status, payload = client.json("POST", "/api/v1/pair", json.dumps({"code": code, "secret": secret}).encode(),
+        status, payload = client.json("POST", "/api/v1/pair", json.dumps(request).encode(),
                                       headers={"Content-Type": "application/json"}, retries=retries)
     except SyncError as exc:
         raise SyncError("pairing", f"could not reach the hub at {hub_url}: {exc.detail}; the same command "
@@ -176,11 +184,16 @@ def pair(hub_url: str, code: str, timeout: float = 30.0, retries: int = 2) -> di
         client.close()
     if status != 200 or not isinstance(payload, dict) or "secret" not in payload:
         error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+        if error.get("code") == "wrong_van":
+            raise SyncError("wrong_van", error.get("message", ""), mine=me.van, theirs=error.get("van", ""))
         raise SyncError("pairing", error.get("message") or f"HTTP {status} from {hub_url}")
-    previous = Setting.get_value(state.VAN_ID) or ""
+    try:
+        identity.check_pairing(payload["van_id"], me)    # a hub that did not check it itself
+    except identity.WrongVan as exc:
+        raise SyncError("wrong_van", exc.message, mine=exc.mine, theirs=exc.theirs) from None
+    # one van id per laptop: a laptop that was another van was refused above
     state.save_pairing(hub_url, payload["van_id"], payload["secret"])
-    return {"van_id": payload["van_id"], "hub_url": hub_url, "name": payload.get("name", ""),
-            "previous_van_id": previous if previous and previous != payload["van_id"] else ""}
+    return {"van_id": payload["van_id"], "hub_url": hub_url, "name": payload.get("name", "")}
 
 
 # --- sync ---------------------------------------------------------------------------------------

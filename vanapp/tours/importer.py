@@ -16,7 +16,7 @@ from peewee import ForeignKeyField, IntegrityError, SqliteDatabase
 from ..ids import UTC, stable_id, utcnow
 from ..models import (Campaign, Game, MediaItem, ProgrammeItem, Screening, ScreeningEvent,
                       SyncModel, Tour, Village, db)
-from . import validate
+from . import identity, validate
 from .sources import expand, parse_source
 from .spec import Problem
 from .validate import Catalog, Window
@@ -53,18 +53,22 @@ def village_id(district, block, name_en) -> str:
     return stable_id(VILLAGE_EPOCH, district, block, name_en)
 
 
-def import_files(paths, tz="Asia/Kolkata", check=False, now=None, first_day=None) -> ImportResult:
+def import_files(paths, tz="Asia/Kolkata", check=False, now=None, first_day=None,
+                 one_van=False) -> ImportResult:
     """Import the tour files at `paths` (folders give their .yaml/.yml/.csv files)."""
     sources, problems = expand(paths)
     return import_sources(sources, tz=tz, check=check, now=now, problems=problems,
-                          first_day=first_day)
+                          first_day=first_day, one_van=one_van)
 
 
-def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(), first_day=None):
+def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(), first_day=None,
+                   one_van=False):
     """Import tour files given as (filename, bytes or text) pairs, all or nothing.
 
     `first_day` (a date) moves every screening by the same number of days so that the earliest
     falls on it: sample and rehearsal tours keep their shape on whatever day they are loaded.
+    `one_van`: this is a van's laptop, which takes only its own van's tours (see identity.py);
+    the hub, which holds every van's plan, leaves it False.
     Needs an open database connection; the hub and tests call this directly.
     """
     zone = ZoneInfo(tz)
@@ -83,6 +87,8 @@ def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(
     try:
         with db.atomic(*lock):
             errors += validate.check_refs(parsed, _catalog())
+            if one_van:
+                errors += identity.refuse_other_vans(tours, identity.this_van())
             files_in_error = {e.file for e in errors}
             plan = _Plan(tours, zone, files_in_error)
             errors += plan.errors

@@ -1,6 +1,7 @@
-"""A screening's life on the van: planned → in progress → done, or cancelled with a reason, or
-rescheduled. Each change is a ScreeningEvent (van-owned, synced through save_change) and the
-Screening's own status/date/time updated with it, in one short transaction.
+"""A screening's life on the van: planned → in progress → done (or marked held afterwards), or
+cancelled with a reason, or rescheduled. Each change is a ScreeningEvent (van-owned, synced
+through save_change) and the Screening's own status/date/time updated with it, in one short
+transaction.
 
 The Screening row is the hub's plan, so it is updated in place without an outbox entry; the
 event is what travels, and the tour importer keeps what the crew did (see importer.py).
@@ -91,6 +92,21 @@ def finish(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
         _refuse(screening, "finish", ("in_progress",))
         _update(screening, status="done")
         return _event(screening, "finished", at)
+
+
+HELD_AFTERWARDS = "marked held afterwards"
+
+
+def mark_held(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
+    """planned or in progress → done, for a show that took place without being run on this
+    laptop (or whose Finish was never pressed): the event says so, so the hub counts it held
+    and knows nothing was played or counted through the app for it."""
+    at = at or utcnow()
+    with _transaction():
+        screening = _get(screening_id)
+        _refuse(screening, "mark held", ("planned", "in_progress"))
+        _update(screening, status="done", status_reason="")
+        return _event(screening, "finished", at, reason=HELD_AFTERWARDS)
 
 
 def cancel(screening_id: str, reason: str, text: str = "",

@@ -10,11 +10,14 @@ def local_now(tz: str) -> dt.datetime:
     return utcnow().astimezone(ZoneInfo(tz))
 
 
-def screenings(tour_id: str | None = None):
+def screenings(tour_id: str | None = None, van: str | None = None):
+    """Screenings by time; `van`: only that van's (the crew's pages pass this laptop's van)."""
     query = (Screening.select(Screening, Village, Tour).join(Village).switch(Screening).join(Tour)
              .order_by(Screening.starts_at))
     if tour_id:
         query = query.where(Screening.tour == tour_id)
+    if van:
+        query = query.where(Screening.van == van)
     return query
 
 
@@ -22,14 +25,30 @@ def on_date(day: str):
     return screenings().where(Screening.date == day)
 
 
-def next_screening(tz: str):
+def next_screening(tz: str, van: str | None = None):
     """Tonight's screening if there is one, else the next one not done or cancelled."""
     today = local_now(tz).date().isoformat()
-    active = screenings().where(Screening.status == "in_progress").first()
+    active = screenings(van=van).where(Screening.status == "in_progress").first()
     if active:
         return active
-    return (screenings().where((Screening.date >= today) &
-                               (Screening.status.not_in(["done", "cancelled"]))).first())
+    return (screenings(van=van).where((Screening.date >= today) &
+                                      (Screening.status.not_in(["done", "cancelled"]))).first())
+
+
+def run_choices(tz: str, van: str | None = None) -> dict:
+    """What the Run page offers before a show is chosen: tonight's screenings, earlier ones not
+    held yet (to mark held or cancel), and the coming ones, each by time."""
+    today = local_now(tz).date().isoformat()
+    tonight, earlier, coming = [], [], []
+    for s in screenings(van=van).where(Screening.status.in_(["planned", "in_progress"])
+                                       | (Screening.date == today)):
+        if s.date == today:
+            tonight.append(s)
+        elif s.date < today:
+            earlier.append(s)
+        else:
+            coming.append(s)
+    return {"today": today, "tonight": tonight, "earlier": earlier, "coming": coming}
 
 
 def programme(screening_id: str):

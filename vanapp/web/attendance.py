@@ -8,7 +8,7 @@ from ..attendance import participants, report, tally
 from ..protocol import summary
 from ..ids import new_id
 from ..models import Screening
-from ..tours import queries
+from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
@@ -39,7 +39,7 @@ def _screening_or_404(screening_id: str) -> Screening:
 @bp.get("/")
 def tally_index():
     """The tally of tonight's (or the next) screening; a chooser when there is none."""
-    s = queries.next_screening(current_app.config["TIMEZONE"])
+    s = queries.next_screening(current_app.config["TIMEZONE"], identity.this_van().van)
     if s is not None:
         return redirect(url_for("attendance.tally_page", screening_id=s.id))
     recent = list(queries.screenings().order_by(Screening.starts_at.desc()).limit(12))

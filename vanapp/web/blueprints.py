@@ -2,7 +2,7 @@
 
 Areas add their blueprint here once; a nav entry shows only when its endpoint exists.
 """
-from flask import current_app, jsonify
+from flask import current_app, jsonify, session
 from flask_babel import lazy_gettext as _l
 
 # (endpoint, label) in the order the crew sees them.
@@ -29,8 +29,12 @@ def register(app):
     def _nav():
         shown = [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]
         # the night's four first, in the bar on every screen; then the others
-        return {"nav_items": [(e, label, True) for e, label in shown if e in NIGHT_NAV] +
-                             [(e, label, False) for e, label in shown if e not in NIGHT_NAV]}
+        out = {"nav_items": [(e, label, True) for e, label in shown if e in NIGHT_NAV] +
+                            [(e, label, False) for e, label in shown if e not in NIGHT_NAV]}
+        if current_app.config.get("MODE") != "hub" and session.get("crew"):
+            from ..tours import identity
+            out["this_van"] = identity.this_van()     # shown in the header: one laptop, one van
+        return out
 
     if app.config.get("MODE") == "hub":
         from . import hub as hub_web

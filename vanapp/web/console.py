@@ -1,4 +1,5 @@
 """The crew console: Today, Tour, a screening's page, Media and Pre-flight."""
+import datetime as dt
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -7,7 +8,7 @@ from flask_babel import gettext as _
 from .. import clock
 from ..ids import from_iso
 from ..models import Game, MediaItem, MediaScan, Screening
-from ..tours import queries
+from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("console", __name__)
@@ -24,7 +25,7 @@ def _titles():
 @bp.get("/")
 def today():
     tz = current_app.config["TIMEZONE"]
-    screening = queries.next_screening(tz)
+    screening = queries.next_screening(tz, identity.this_van().van)
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
                            titles=_titles(), today=queries.local_now(tz).date().isoformat(),
@@ -62,7 +63,7 @@ def clock_warnings() -> list[str]:
 @bp.get("/tour")
 def tour():
     by_day = {}
-    for s in queries.screenings():
+    for s in queries.screenings(van=identity.this_van().van):
         by_day.setdefault(s.date, []).append(s)
     tz = current_app.config["TIMEZONE"]
     return render_template("console/tour.html", by_day=by_day,
@@ -117,11 +118,19 @@ def preflight():
 
     GET checks when the page is opened; the "Check again" form POSTs to check again.
     """
-    from ..media.preflight import run_preflight
+    from ..media.preflight import cache_path, run_preflight
     days = request.values.get("days", 7, type=int)
     days = min(max(days or 7, 1), 60)
     config = current_app.config
-    report = run_preflight(config["MEDIA_DIR"], config.get("VLC_ARGS", ""), config["TIMEZONE"], days)
-    return render_template("console/preflight.html", report=report, days=days,
-                           checked_at=_local(report.checked_at),
+    report = run_preflight(config["MEDIA_DIR"], config.get("VLC_ARGS", ""), config["TIMEZONE"], days,
+                           van=identity.this_van().van, cache_path=cache_path(config["DATA_DIR"]))
+    next_days = None
+    if report.next_screening is not None:      # the window that reaches the next screening
+        next_days = (dt.date.fromisoformat(report.next_screening.date)
+                     - dt.date.fromisoformat(report.first_day)).days + 1
+    return render_template("console/preflight.html", report=report, days=days, windows=WINDOWS,
+                           next_days=next_days if next_days and next_days <= 60 else None, checked_at=_local(report.checked_at),
                            checks={c.id: c for c in report.screenings})
+
+
+WINDOWS = (7, 14, 30)       # the windows the page offers (?days= takes 1 to 60)

@@ -79,8 +79,8 @@ def index():
     return render_template("games/index.html", screening=screening, game_items=game_items,
                            current=current, runs=runs, titles=_titles(),
                            games=list(Game.select().order_by(Game.kind, Game.id)),
-                           live=engine.live, join=joinurl.join_url(current_app.config["PUBLIC_URL"],
-                                                                   request.host, request.scheme))
+                           live=engine.live, join=joinurl.join_url_for(current_app.config, request.host,
+                                                                       request.scheme))
 
 
 @bp.post("/start")
@@ -99,7 +99,7 @@ def start():
 @bp.get("/projector")
 def projector():
     """The live game on the projector: join QR code, big text, live bars."""
-    url = joinurl.join_url(current_app.config["PUBLIC_URL"], request.host, request.scheme)
+    url = joinurl.join_url_for(current_app.config, request.host, request.scheme)
     back = url_for("run.projector") if "run.projector" in current_app.view_functions else ""
     return render_template("games/projector.html", join_url=url, short=joinurl.short_address(url),
                            qr=Markup(joinurl.qr_svg(url)), back_url=back)

@@ -211,14 +211,14 @@ def pair():
         words = _words(exc.code)
         if exc.code == "offline":
             words = _("Could not reach the hub at that address. Check the address and the connection.")
-        elif exc.code == "pairing" and exc.detail:
+        elif exc.code == "wrong_van" and exc.mine and exc.theirs:
+            words = _("The pairing code is for %(theirs)s, but this laptop is %(mine)s: nothing was changed. "
+                      "Ask the coordinator for %(mine)s's pairing code.", mine=exc.mine, theirs=exc.theirs)
+        elif exc.code in ("pairing", "wrong_van") and exc.detail:
             words = _("Pairing did not work: the hub said: %(reason)s", reason=exc.detail)
         flash(words, "error")
         return redirect(url_for("syncui.status"))
     flash(_("Paired: this laptop is %(van)s on %(hub)s.", van=outcome["van_id"], hub=outcome["hub_url"]), "ok")
-    if outcome["previous_van_id"]:
-        flash(_("This laptop was set up as %(old)s. Records made under that name stay on the laptop and "
-                "are listed here as parked, not sent.", old=outcome["previous_van_id"]), "warn")
     return redirect(url_for("syncui.status"))
 
 

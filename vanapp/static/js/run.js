@@ -258,6 +258,16 @@
       command("volume", {level: level});
     } else if (button.dataset.from !== undefined) {
       command("play", {screening: screening, from: Number(button.dataset.from)});
+    } else if (button.id === "start" && button.dataset.notToday && !button.dataset.confirmed) {
+      show("confirm-start", true);        // another day's screening: the crew says yes first
+      var yes = $("confirm-start-yes");
+      if (yes) { yes.focus(); }
+    } else if (button.id === "confirm-start-no") {
+      show("confirm-start", false);
+    } else if (button.id === "confirm-start-yes") {
+      show("confirm-start", false);
+      $("start").dataset.confirmed = "1";
+      $("start").click();
     } else if (button.id === "start" || button.id === "finish") {
       if (button.id === "finish" && !window.confirm(S.confirm_finish)) { return; }
       button.disabled = true;

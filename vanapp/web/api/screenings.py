@@ -1,10 +1,11 @@
-"""GET /api/v1/screenings and /api/v1/screenings/<id>: the plan, for scripts and pages."""
+"""GET /api/v1/screenings and /api/v1/screenings/<id>: the plan, for scripts and pages; POST
+.../held marks an earlier screening held."""
 import re
 
 from flask import jsonify, request
 
 from ...models import Screening
-from ...tours import queries
+from ...tours import lifecycle, queries
 from ..errors import ApiError
 from . import bp
 from .pagination import page
@@ -35,3 +36,14 @@ def get_screening(screening_id):
     if s is None:
         raise ApiError(404, "not_found", f"No screening {screening_id}.", field="id")
     return jsonify(queries.screening_dict(s, with_programme=True))
+
+
+@bp.post("/screenings/<screening_id>/held")
+def screening_held(screening_id):
+    """Mark an earlier screening held: it took place, but was not run (or not finished) here."""
+    try:
+        event = lifecycle.mark_held(screening_id)
+    except lifecycle.LifecycleError as exc:
+        raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
+    s = queries.screenings().where(Screening.id == screening_id).first()
+    return jsonify({"screening": queries.screening_dict(s), "event": event.to_wire()})

@@ -62,9 +62,14 @@ def pair():
             proposed = b""
         if len(proposed) != pairing.SECRET_BYTES:
             raise ApiError(400, "malformed", f"secret: {pairing.SECRET_BYTES} random bytes as hex", field="secret")
+    expect = body.get("van")
+    if expect is not None and not isinstance(expect, str):
+        raise ApiError(400, "malformed", "van: the van id this laptop already is, as a string", field="van")
     try:
-        van, secret = pairing.redeem(code, secret=proposed)
+        van, secret = pairing.redeem(code, secret=proposed, expect_van=expect or None)
     except pairing.PairingError as exc:
+        if exc.code == "wrong_van":
+            raise ApiError(409, exc.code, exc.message, field="van", van=exc.van) from None
         raise ApiError(410 if exc.code == "expired" else 404, exc.code, exc.message, field="code") from None
     return jsonify(van_id=van.id, name=van.name, secret=secret, paired_at=to_iso(van.paired_at))
 

@@ -2,7 +2,6 @@
 its screenings, a screening's detail, per-van sync status and the CSV exports. All behind a
 coordinator's login; the numbers come from reports.py, the same as `vanapp hub report`."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
