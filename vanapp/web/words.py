@@ -71,6 +71,18 @@ def say_reason(stored: str) -> str:
     return say("reason", code) + (f": {text}" if text else "")
 
 
+def campaign_name(campaign_id: str, title_hi: str = "", title_en: str = "") -> str:
+    """A campaign by its name in the page's language. A campaign known only by its id (a tour
+    file names it `bell-bajao`) is called by that id in words: Bell Bajao."""
+    from flask_babel import get_locale
+    if str(get_locale()) == "hi" and title_hi:
+        return title_hi
+    if title_en and title_en != campaign_id:
+        return title_en
+    return title_hi or (campaign_id or "").replace("-", " ").replace("_", " ").title()
+
+
 def init_app(app):
     app.jinja_env.globals.update(say=say, say_reason=say_reason, play_problem=play_problem,
+                                 campaign_name=campaign_name,
                                  play_problems=lambda: [(k, str(w)) for k, w in PLAY_PROBLEMS])

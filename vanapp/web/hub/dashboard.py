@@ -3,14 +3,15 @@ its screenings, a screening's detail, per-van sync status and the CSV exports. A
 coordinator's login; the numbers come from reports.py, the same as `vanapp hub report`."""
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, reports
+from ...hub.game_texts import game_texts
 from ...hub.accounts import guard_hub_blueprint
 from ...hub.facts import GENDER_AGE, OTHER
-from ...models import Game, GameResult, GameRun, ScreeningEvent
+from ...models import GameResult, GameRun, ScreeningEvent
 from . import charts
 
 bp = Blueprint("hub", __name__)
@@ -94,21 +95,6 @@ def _filters():
     except reports.FilterError as exc:
         abort(Response(render_template("hub/error.html", status=400, message=str(exc),
                                        choices=reports.choices(), filters=reports.Filters()), 400))
-
-
-def game_texts() -> dict:
-    """game id -> {"title": (hi, en), "questions": {qid: (hi, en)}, "choices": {qid: {cid: (hi, en)}}}."""
-    out = {}
-    for g in Game.select(Game.id, Game.title_hi, Game.title_en, Game.content):
-        questions, choices = {}, {}
-        for q in (g.content or {}).get("questions", []) or []:
-            text = q.get("text") or {}
-            questions[q.get("id")] = (text.get("hi", ""), text.get("en", ""))
-            choices[q.get("id")] = {c.get("id"): ((c.get("text") or {}).get("hi", ""),
-                                                  (c.get("text") or {}).get("en", ""))
-                                    for c in q.get("choices", []) or []}
-        out[g.id] = {"title": (g.title_hi, g.title_en), "questions": questions, "choices": choices}
-    return out
 
 
 def _pick(pair, fallback: str) -> str:
