@@ -13,7 +13,9 @@ os.environ.setdefault("VANAPP_VLC_ARGS", "--vout=dummy --aout=dummy")
 os.environ.setdefault("VANAPP_SYNC_INTERVAL", "0")
 os.environ.pop("VANAPP_DATABASE_URL", None)
 
-from vanapp import create_app, db as database  # noqa: E402
+from vanapp import create_app  # noqa: E402
+from vanapp import parts  # noqa: E402
+from vanapp.db import migrate  # noqa: E402
 from vanapp.models import db  # noqa: E402
 
 from .support.server import ROOT, ServerProcess  # noqa: E402
@@ -36,7 +38,7 @@ def media_dir(tmp_path):
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
                       "MEDIA_DIR": str(ROOT / "media"), "SCHEDULES_DIR": str(ROOT / "schedules")})
-    database.migrate()
+    migrate()
     from vanapp import security
     with db.connection_context():
         security.set_pin(PIN)
@@ -45,10 +47,7 @@ def app(tmp_path):
         yield app
         # background threads of this app (game timer, player) must not outlive it: the models'
         # database is global, and the next test binds it to another file
-        if app.extensions.get("games") is not None:
-            app.extensions["games"].shutdown()
-        if app.extensions.get("player") is not None:
-            app.extensions["player"].close()
+        parts.stop_all(app)
         if not db.is_closed():
             db.close()
 

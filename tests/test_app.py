@@ -32,9 +32,10 @@ def test_login_without_csrf_token_is_refused(client):
 
 
 def test_pin_attempts_are_rate_limited(tmp_path):
-    from vanapp import create_app, db as database
+    from vanapp import create_app
+    from vanapp.db import migrate
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "rl")})
-    database.migrate()
+    migrate()
     c = app.test_client()
     token = csrf_from(c.get("/login").data)
     codes = [c.post("/login", data={"pin": "9999", "csrf_token": token}).status_code for _ in range(12)]

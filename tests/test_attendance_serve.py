@@ -11,6 +11,8 @@ import uuid
 import pytest
 import requests
 
+from vanapp.qr import qr_code
+
 from .conftest import need_zbarimg
 from .support.server import ROOT
 from .support.syncenv import Hub, vanapp
@@ -174,7 +176,7 @@ def test_summary_png_of_the_page_is_read_by_zbarimg_and_verified_by_the_hub(serv
     text = out.stdout.decode("utf-8").strip()
     assert text.startswith(f"{hub.url}/s/van-03/"), text
     assert [d.data.decode() for d in pyzbar.decode(Image.open(io.BytesIO(png.content)).convert("L"))] == [text]
-    version = summary.qr_code(text).version
+    version = qr_code(text).version
     print(f"\nsummary QR from the page: {len(text)} characters, version {version}")
 
     # The van's own secret verifies it …

@@ -10,6 +10,7 @@ from vanapp.attendance import report, tally
 from vanapp.protocol import summary
 from vanapp.ids import utcnow
 from vanapp.models import Game, GameResult, GameRun, PlayLog, Setting, db
+from vanapp.qr import qr_code
 
 from .conftest import need_zbarimg
 from .support.factories import make_screening
@@ -135,7 +136,7 @@ def test_busy_night_fits_one_qr_code_and_zbar_reads_it(app, capsys):
     assert sum(data["counts"].values()) == data["total"] and data["pledges"] == {"pledge": 109}
     assert len(data["plays"]) == 6
     text = report.summary_qr_text(data)
-    qr = summary.qr_code(text)      # qrcode raises DataOverflowError past version 40
+    qr = qr_code(text)      # qrcode raises DataOverflowError past version 40
     with capsys.disabled():
         print(f"\nsummary QR for a busy night (400 taps, 6 items, pledges): {len(text)} characters, "
               f"version {qr.version}, error correction M")
@@ -160,7 +161,7 @@ def test_zbarimg_reads_the_summary_png(app, tmp_path):
     s = busy_night()
     text = report.summary_qr_text(report.screening_report(s.id))
     png = tmp_path / "summary.png"
-    summary.qr_code(text).make_image().save(str(png))
+    qr_code(text).make_image().save(str(png))
     out = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, check=True)
     read = out.stdout.decode("utf-8").strip()
     night = summary.decode_summary(read, keys({"van-03": summary.summary_key(security.van_secret())}))

@@ -20,7 +20,7 @@ def test_today_shows_tonights_screening_and_programme(crew):
     assert "रामपुर" in html and "Rampur" not in html          # a Hindi page names it in Hindi
     assert "ring-the-bell" in html and "bell-quiz" in html     # the items' titles (the factory's)
     assert "psa:" not in html and "game:" not in html          # never the programme's codes
-    assert "संदेश फ़िल्म" in html and "2 हिस्से · 1 खेल" in html
+    assert "संदेश फ़िल्म" in html and "2 आइटम · 1 खेल" in html
     crew.get("/lang/en")
     html = crew.get("/").data.decode()
     assert "रामपुर" in html and "(Rampur)" in html and "2 items · 1 game" in html

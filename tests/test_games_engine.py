@@ -7,7 +7,7 @@ import time
 import pytest
 
 from vanapp.games.content import load_games
-from vanapp.games.machine import GameEngine, GameError
+from vanapp.games.machine import GameMachine, GameError
 from vanapp.models import GameResult, GameRun, Outbox, db
 
 from .support.factories import make_screening
@@ -26,7 +26,7 @@ def state(engine, since=None):
 
 
 def test_quiz_runs_through_its_states_and_records_results(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "bell-quiz")
     assert state(engine)["state"] == "lobby"
     phones = [engine.join(f"dev{i}")[0] for i in range(3)]
@@ -68,7 +68,7 @@ def test_quiz_runs_through_its_states_and_records_results(screening):
 
 
 def test_second_vote_replaces_the_first_and_counts_once(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "neighbour-dilemma")
     engine.join("dev0")
     engine.advance()
@@ -80,7 +80,7 @@ def test_second_vote_replaces_the_first_and_counts_once(screening):
 
 
 def test_hands_merge_with_phone_votes_marked_by_source(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "neighbour-dilemma")
     engine.join("dev0")
     engine.advance()
@@ -101,7 +101,7 @@ def test_hands_merge_with_phone_votes_marked_by_source(screening):
 
 
 def test_polls_answer_no_change_then_small_deltas_then_full(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "neighbour-dilemma")
     engine.join("dev0")
     engine.advance()
@@ -116,7 +116,7 @@ def test_polls_answer_no_change_then_small_deltas_then_full(screening):
 
 
 def test_restart_mid_question_loses_no_answer(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "bell-quiz")
     for i in range(3):
         engine.join(f"dev{i}")
@@ -125,7 +125,7 @@ def test_restart_mid_question_loses_no_answer(screening):
     engine.vote("dev1", run_id, "q1", "c")
     engine.vote("dev1", run_id, "q1", "b")
     engine.set_hands("q1", {"c": 7})
-    restarted = GameEngine()      # a new process: only the database is left
+    restarted = GameMachine()      # a new process: only the database is left
     s = state(restarted)
     assert s["run"] == run_id and s["state"] == "question_open" and s["q"]["id"] == "q1"
     assert s["tally"]["counts"] == {"a": {"phones": 1, "hands": 0}, "b": {"phones": 1, "hands": 0},
@@ -136,7 +136,7 @@ def test_restart_mid_question_loses_no_answer(screening):
 
 
 def test_server_timer_closes_the_question(screening, app):
-    engine = GameEngine()
+    engine = GameMachine()
     engine.start(screening.id, "neighbour-dilemma")
     engine.advance()
     engine.live.deadline_ms = int(time.time() * 1000) + 300
@@ -151,7 +151,7 @@ def test_server_timer_closes_the_question(screening, app):
 
 
 def test_before_and_after_poll_shows_how_the_split_moved(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     before = engine.start(screening.id, "attitude", phase="before", position=1)
     for i in range(4):
         engine.join(f"dev{i}")
@@ -177,7 +177,7 @@ def test_before_and_after_poll_shows_how_the_split_moved(screening):
 
 
 def test_pledge_counter_counts_each_phone_once_plus_hands(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "pledge")
     for i in range(5):
         engine.join(f"dev{i}")
@@ -194,7 +194,7 @@ def test_pledge_counter_counts_each_phone_once_plus_hands(screening):
 
 
 def test_buzzer_first_ring_by_arrival_and_scores(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "bell-buzzer")
     teams = ["red", "blue", "yellow"]
     for i in range(9):
@@ -229,7 +229,7 @@ def test_buzzer_first_ring_by_arrival_and_scores(screening):
 
 
 def test_rejoin_token_restores_the_same_phone_and_team(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     engine.start(screening.id, "bell-buzzer")
     player, token = engine.join("dev-a", team="blue")
     assert token
@@ -240,7 +240,7 @@ def test_rejoin_token_restores_the_same_phone_and_team(screening):
 
 
 def test_only_one_live_game_a_new_start_finishes_the_old(screening):
-    engine = GameEngine()
+    engine = GameMachine()
     first = engine.start(screening.id, "neighbour-dilemma")
     engine.advance()
     second = engine.start(screening.id, "pledge")
@@ -255,7 +255,7 @@ def test_a_burst_of_joins_and_votes_racing_a_close_loses_nothing(screening):
     """Joins and votes are group-committed: every acknowledged answer is in the database, in the
     live counts and in the closed question's result; a refused one is in none of them."""
     from vanapp.models import GamePlayer, GameVote
-    engine = GameEngine()
+    engine = GameMachine()
     run_id = engine.start(screening.id, "bell-quiz")
     phones = 40
     barrier = threading.Barrier(phones)

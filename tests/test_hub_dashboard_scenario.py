@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vanapp import create_app, db as database
+from vanapp import create_app
+from vanapp.db import migrate
 from vanapp.ids import UTC, new_id
 from vanapp.models import (Campaign, Coordinator, Game, GameResult, GameRun, Participant, Screening,
                            ScreeningEvent, SummaryReport, TallyEvent, Tour, Van, Village, db)
@@ -199,7 +200,7 @@ def build() -> dict:
 
 def make_hub_app(data_dir, url=""):
     app = create_app({"TESTING": True, "DATA_DIR": str(data_dir), "MODE": "hub", "DATABASE_URL": url})
-    database.migrate()
+    migrate()
     return app
 
 

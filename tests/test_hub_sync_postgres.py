@@ -1,7 +1,8 @@
 """The test PostgreSQL server works, and the schema migrates and round-trips on it."""
 import datetime as dt
 
-from vanapp import create_app, db as database
+from vanapp import create_app
+from vanapp.db import is_postgres, migrate
 from vanapp.ids import UTC, new_id
 from vanapp.models import Outbox, Setting, SyncModel, db
 
@@ -9,10 +10,10 @@ from vanapp.models import Outbox, Setting, SyncModel, db
 def test_migrations_apply_on_postgres_and_records_round_trip(tmp_path, pg_fresh_url):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "hub"), "MODE": "hub",
                       "DATABASE_URL": pg_fresh_url})
-    assert database.is_postgres()
-    applied = database.migrate()
+    assert is_postgres()
+    applied = migrate()
     assert "0001_initial" in applied
-    assert database.migrate() == []             # a second run applies nothing
+    assert migrate() == []             # a second run applies nothing
     with app.app_context(), db.connection_context():
         tables = set(db.get_tables())
         for model in SyncModel.registry().values():

@@ -3,6 +3,7 @@ credentials, idempotent batches, versions, conflicts, ownership, bad batches, pu
 import datetime as dt
 import gzip
 import hashlib
+import hmac
 import json
 import shutil
 import uuid
@@ -10,7 +11,8 @@ from functools import lru_cache
 
 import pytest
 
-from vanapp import create_app, db as database
+from vanapp import create_app
+from vanapp.db import migrate
 from vanapp.hub import pairing
 from vanapp.ids import UTC, new_id, to_iso
 from vanapp.models import (Outbox, Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, db)
@@ -46,7 +48,7 @@ def hub(request, tmp_path):
     else:
         url = request.getfixturevalue("pg_migrated_url")
     app = create_app({"TESTING": True, "MODE": "hub", "DATA_DIR": str(data_dir), "DATABASE_URL": url})
-    assert database.migrate() == []
+    assert migrate() == []
     with app.app_context():
         db.connect(reuse_if_open=True)
         yield app
@@ -119,7 +121,7 @@ def test_pairing_code_works_once_and_only_hashes_are_kept(hub):
         stored = json.dumps(list(Van.select().dicts()), default=str)
     assert secret not in stored and code not in stored
     assert van.secret_hash == hashlib.sha256(bytes.fromhex(secret)).hexdigest()
-    assert van.summary_key == pairing.derived_key(bytes.fromhex(secret), b"vankit-summary-v1").hex()
+    assert van.summary_key == hmac.new(bytes.fromhex(secret), b"vankit-summary-v1", hashlib.sha256).hexdigest()
     assert client.get("/api/v1/sync/state", headers={"Authorization": f"Bearer van-03.{secret}"}).status_code == 200
 
 

@@ -44,7 +44,20 @@ def create_app(test_config=None):
     from .web import extensions, i18n, errors
     extensions.init_app(app)
     i18n.init_app(app)
-    errors.init_app(app)
+    if app.config.get("MODE") == "hub":     # the hub's pages have their own frame
+        errors.init_app(app, page="hub/error.html", crash=errors.HUB_CRASH_PAGE)
+    else:
+        errors.init_app(app)
+        # the van's long-lived parts: each keeps its object in app.extensions and registers how
+        # it starts and stops (vanapp/parts.py); `vanapp serve` starts them
+        from . import games, player, sync
+        from .web import audience
+        player.init_app(app)
+        games.init_app(app)
+        sync.init_app(app)
+        audience.init_app(app)
+        # the audience's poll, its one hot URL, is answered before Flask (web/audience.py)
+        app.wsgi_app = audience.FastPoll(app, app.wsgi_app)
 
     from .web import blueprints
     blueprints.register(app)

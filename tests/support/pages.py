@@ -49,8 +49,8 @@ VAN_PAGES = [
     Page("poll-results", "games.run_results", "/games/runs/{poll_after}", "crew", stage="after"),
     Page("pledge-results", "games.run_results", "/games/runs/{pledge}", "crew", stage="after"),
     Page("screening-games", "games.screening", "/games/screenings/{tonight}", "crew", stage="after"),
-    Page("sync", "syncui.status", "/sync/", "crew"),
-    Page("sync-paired", "syncui.status", "/sync/", "crew", stage="hub"),
+    Page("sync", "sync.status", "/sync/", "crew"),
+    Page("sync-paired", "sync.status", "/sync/", "crew", stage="hub"),
     Page("not-found", "", "/no-such-page", "crew"),
 
     Page("projector-question", "run.projector", "/run/projector", "projector"),
@@ -90,7 +90,7 @@ NOT_PAGES = {
     "static", "healthz", "i18n.switch",
     "audience.state", "audience.me",
     "attendance.summary_png", "calendar.tour_ics",
-    "syncui.status_json",
+    "sync.status_json",
     "hub.export",
 }
 NOT_PAGE_PREFIXES = ("api.", "hubapi.")       # the JSON APIs (the hub's two pages are listed above)

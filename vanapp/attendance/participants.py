@@ -4,8 +4,8 @@ import re
 import uuid
 
 from ..ids import utcnow
-from ..models import Participant, db
-from .tally import Conflict, Invalid, NotFound, get_screening, check_writable, parse_at, parse_id, van_id
+from ..models import Participant, Setting, db
+from .tally import Conflict, Invalid, NotFound, get_screening, check_writable, parse_at, parse_id
 
 # Never edit a published version's text: add a new version and make it current, so every
 # record keeps pointing at the words the person actually agreed to.
@@ -112,7 +112,7 @@ def sign_in(screening_id: str, data: dict, received=None) -> tuple[Participant, 
                                field="id")
             return existing, True
         check_writable(s)
-        p = Participant(id=record_id, screening=s.id, consent_at=consent_at, van=van_id(),
+        p = Participant(id=record_id, screening=s.id, consent_at=consent_at, van=Setting.van_id(),
                         created_at=received, updated_at=received, **fields)
         p.save_change(force_insert=True)
     return p, False

@@ -112,6 +112,6 @@ def summary_qr_text(report: dict) -> str:
     """The signed QR text for a screening report, with this van's id and hub URL (if paired)."""
     # not paired yet: the tour's van id, under which the hub will know this van once paired
     return summary.encode_summary(night(report), summary.summary_key(van_secret()),
-                                  Setting.get_value("van_id", "") or report.get("van") or "",
+                                  Setting.van_id() or report.get("van") or "",
                                   Setting.get_value("hub_url", "") or None)
 

@@ -6,12 +6,13 @@ take away the last person of a category.
 """
 import datetime as dt
 import re
-import threading
 import uuid
 from dataclasses import dataclass, field
 
-from peewee import AutoField, SqliteDatabase, fn
+from peewee import fn
 
+from ..db import insert_row, statement, write_transaction
+from ..errors import AppError
 from ..ids import from_iso, new_id, utcnow
 from ..models import DEFAULT_CATEGORIES, Headcount, Outbox, Participant, Screening, Setting, TallyEvent, db
 
@@ -26,13 +27,12 @@ AT_PAST_LIMIT = dt.timedelta(days=7)
 AT_FUTURE_LIMIT = dt.timedelta(minutes=2)
 
 
-class AttendanceError(Exception):
-    """A refusal: `code` for machines, `message` for people, `field` at fault. Nothing was written."""
+class AttendanceError(AppError):
+    """A refused count, headcount or sign-in (nothing was written); each kind has its status."""
     status = 400
 
     def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+        super().__init__(type(self).status, code, message, field)
 
 
 class Invalid(AttendanceError):
@@ -102,7 +102,7 @@ def counts_and_taps(screening_id: str, names: list[str] | None = None) -> tuple[
     added, so that number orders two answers about one screening: the one with more taps is newer
     (a phone uses it so a late answer cannot replace a fresher one)."""
     out = {name: 0 for name in (names if names is not None else categories())}
-    sql = _sql("counts", lambda: TallyEvent.select(TallyEvent.category, fn.SUM(TallyEvent.delta).alias("n"),
+    sql = statement("counts", lambda: TallyEvent.select(TallyEvent.category, fn.SUM(TallyEvent.delta).alias("n"),
                                                    fn.COUNT(TallyEvent.id).alias("taps"))
                .where(TallyEvent.screening == "?").group_by(TallyEvent.category))
     taps = 0
@@ -200,98 +200,16 @@ def check_writable(s: Screening) -> None:
                        field="screening")
 
 
-def write_transaction(screening_id: str):
-    """One short transaction that holds the write lock from its first statement.
-
-    SQLite: BEGIN IMMEDIATE, so the read (sum, duplicate check) and the insert are one step for
-    concurrent phones. PostgreSQL: lock the screening's row for the same effect.
-    """
-    database = db.obj
-    if isinstance(database, SqliteDatabase):
-        return _SqliteWriter()
-    return _PgLocked(screening_id)
-
-
-# Taps of one server wait for each other here rather than in SQLite's busy handler, which
-# sleeps 1, 2, 5 … 100 ms between tries: with 20 phones tapping at once that sleep, not the
-# commit, was the slowest taps' time. Other processes (the CLI) still meet the busy timeout.
-_WRITE_LOCK = threading.RLock()
-
-
-class _SqliteWriter:
-    def __init__(self):
-        self.txn = db.atomic(lock_type="IMMEDIATE")
-
-    def __enter__(self):
-        _WRITE_LOCK.acquire()
-        try:
-            return self.txn.__enter__()
-        except BaseException:
-            _WRITE_LOCK.release()
-            raise
-
-    def __exit__(self, *exc):
-        try:
-            return self.txn.__exit__(*exc)
-        finally:
-            _WRITE_LOCK.release()
-
-
-class _PgLocked:
-    def __init__(self, screening_id):
-        self.screening_id, self.txn = screening_id, db.atomic()
-
-    def __enter__(self):
-        self.txn.__enter__()
-        list(Screening.select(Screening.id).where(Screening.id == self.screening_id).for_update())
-        return self.txn
-
-    def __exit__(self, *exc):
-        return self.txn.__exit__(*exc)
-
-
-_SQL: dict = {}
-
-
-def _sql(name: str, build) -> str:
-    """The text of a hot statement, made once per kind of database and then reused with fresh
-    parameters. `build()` gives a peewee query (its parameters in the order they are bound) or text."""
-    key = (name, type(db.obj))
-    text = _SQL.get(key)
-    if text is None:
-        built = build()
-        text = _SQL[key] = built if isinstance(built, str) else built.sql()[0]
-    return text
-
-
-def _insert_sql(model) -> str:
-    fields = [f for f in model._meta.sorted_fields if not isinstance(f, AutoField)]
-    open_q, close_q = db.obj.quote
-    quoted = lambda name: f"{open_q}{name}{close_q}"  # noqa: E731
-    return (f"INSERT INTO {quoted(model._meta.table_name)} ({', '.join(quoted(f.column_name) for f in fields)}) "
-            f"VALUES ({', '.join([db.obj.param] * len(fields))})")
-
-
-def _insert(model, /, **values) -> None:
-    """INSERT one row of `model`: every column the model has, its defaults where not given."""
-    params = []
-    for f in model._meta.sorted_fields:
-        if isinstance(f, AutoField):
-            continue
-        value = values[f.name] if f.name in values else (f.default() if callable(f.default) else f.default)
-        params.append(f.db_value(value))
-    db.execute_sql(_sql(f"insert:{model.__name__}", lambda: _insert_sql(model)), params)
-
-
-def van_id() -> str:
-    return Setting.get_value("van_id", "") or ""
+def _screening_row(screening_id: str):
+    """What a write to one screening locks on PostgreSQL: taps of two phones are one after the other."""
+    return Screening.select(Screening.id).where(Screening.id == screening_id)
 
 
 # --- writes -------------------------------------------------------------------------------------
 
 def _tap_settings() -> tuple[list[str], str]:
     """Categories and van id in one read: a tap's path is kept short for crowded nights."""
-    sql = _sql("settings", lambda: Setting.select(Setting.key, Setting.value)
+    sql = statement("settings", lambda: Setting.select(Setting.key, Setting.value)
                .where(Setting.key.in_([CATEGORIES_KEY, "van_id"])))
     values = dict(db.execute_sql(sql, (CATEGORIES_KEY, "van_id")).fetchall())
     raw = values.get(CATEGORIES_KEY)
@@ -313,15 +231,15 @@ def record_tap(screening_id: str, category, delta, tap_id=None, at=None, device=
     device = parse_device(device)
     if not isinstance(category, str) or not category:
         raise Invalid("invalid", "category must be one of the tally's categories", field="category")
-    with write_transaction(screening_id):
+    with write_transaction(_screening_row(screening_id)):
         names, van = _tap_settings()
-        status = db.execute_sql(_sql("status", lambda: Screening.select(Screening.status)
+        status = db.execute_sql(statement("status", lambda: Screening.select(Screening.status)
                                      .where(Screening.id == "?")), (screening_id,)).fetchone()
         if status is None:
             raise NotFound("not_found", f"No screening {screening_id}.", field="screening")
         # Checked before anything else: a retry of a stored tap is answered even if the count or
         # the screening has moved on since (a retried -1 must not be refused as "below zero").
-        existing = db.execute_sql(_sql("tap", lambda: TallyEvent.select(
+        existing = db.execute_sql(statement("tap", lambda: TallyEvent.select(
             TallyEvent.screening, TallyEvent.category, TallyEvent.delta).where(TallyEvent.id == "?")),
             (tap_id,)).fetchone()
         now, taps = counts_and_taps(screening_id, names)
@@ -340,9 +258,9 @@ def record_tap(screening_id: str, category, delta, tap_id=None, at=None, device=
                            field="delta")
         # What save_change(force_insert=True) does — the row, then its one outbox row, in this
         # transaction — with statements built once (building them was half a tap's Python time).
-        _insert(TallyEvent, id=tap_id, screening=screening_id, category=category, delta=delta, at=at,
+        insert_row(TallyEvent, id=tap_id, screening=screening_id, category=category, delta=delta, at=at,
                 device=device, van=van, created_at=received, updated_at=received)
-        _insert(Outbox, model="TallyEvent", record_id=tap_id)
+        insert_row(Outbox, model="TallyEvent", record_id=tap_id)
         now[category] = now.get(category, 0) + delta   # we hold the write lock: nobody else changed it
         taps += 1
     return Written(tap_id, False, now, taps=taps)  # only now: the commit has returned
@@ -358,7 +276,7 @@ def record_headcount(screening_id: str, kind, count, record_id=None, at=None,
         raise Invalid("invalid", "kind must be start or end", field="kind")
     if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_HEADCOUNT:
         raise Invalid("invalid", f"count must be a whole number from 0 to {MAX_HEADCOUNT}", field="count")
-    with write_transaction(screening_id):
+    with write_transaction(_screening_row(screening_id)):
         s = get_screening(screening_id)
         existing = Headcount.get_or_none(Headcount.id == record_id)
         if existing is not None:
@@ -367,7 +285,7 @@ def record_headcount(screening_id: str, kind, count, record_id=None, at=None,
                                field="id")
             return Written(record_id, True, headcounts=headcounts(s.id))
         check_writable(s)
-        Headcount(id=record_id, screening=s.id, kind=kind, count=count, at=at, van=van_id(),
+        Headcount(id=record_id, screening=s.id, kind=kind, count=count, at=at, van=Setting.van_id(),
                   created_at=received, updated_at=received).save_change(force_insert=True)
         result = Written(record_id, False, headcounts=headcounts(s.id))
     return result

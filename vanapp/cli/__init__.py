@@ -1,20 +1,12 @@
-"""The `vanapp` command: a Flask CLI group; each area adds its commands from its own module."""
-import importlib
-import logging
-import logging.handlers
+"""The `vanapp` command: a Flask CLI group (datasette's shape). Every command lives in this package,
+one module per part: app (init, serve, token), tours (schedule), media (scan, preflight), player
+(play), attendance (report, categories), games, sync (pair, sync, export-bundle), hub and hub_vans."""
 import sys
-from pathlib import Path
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, ScriptInfo
+from flask.cli import FlaskGroup
 
-from .. import create_app, db as database
-from ..models import Setting, db
-
-AREA_MODULES = ["vanapp.cli.tours", "vanapp.cli.media", "vanapp.cli.player",
-                "vanapp.cli.attendance", "vanapp.cli.games", "vanapp.cli.sync", "vanapp.cli.hub",
-                "vanapp.cli.hub_vans"]
+from .. import create_app
 
 
 def _make_app(*_args, **_kwargs):
@@ -36,133 +28,10 @@ def cli():
     """VanKit: the video van field kit."""
 
 
-def setup_logging(data_dir: str) -> None:
-    logs = Path(data_dir) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(logs / "vanapp.log", maxBytes=2_000_000,
-                                                   backupCount=5, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.addHandler(logging.StreamHandler(sys.stderr))
-    root.setLevel(logging.INFO)
+from . import app, attendance, games, hub, hub_vans, media, player, sync, tours  # noqa: E402
 
-
-@cli.command("init")
-@click.option("--pin", help="Set the crew PIN (4 to 12 digits).")
-@click.option("--default-pin", help="Set this crew PIN only if none is set yet (used by `make run`).")
-@click.option("--van", "van_id", help="This van's id, e.g. van-03 (pairing with a hub sets it too).")
-def init_command(pin, default_pin, van_id):
-    """Create or upgrade the database and set the crew PIN."""
-    from .. import security
-    applied = database.migrate()
-    click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
-    click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
-    with db.connection_context():
-        if van_id:
-            _check_van_id(van_id)
-        if pin is not None:
-            try:
-                security.set_pin(pin)
-            except security.PinError as exc:
-                raise click.BadParameter(str(exc), param_hint="--pin")
-            click.echo("crew PIN set")
-        if van_id:
-            with db.atomic():
-                Setting.put("van_id", van_id)
-            click.echo(f"van id: {van_id}")
-        if default_pin and not security.has_pin():
-            security.set_pin(default_pin)
-            click.echo(f"crew PIN set to {default_pin}: change it with `vanapp init --pin NNNN`")
-        if not security.has_pin():
-            click.echo("no crew PIN yet: run `vanapp init --pin NNNN`", err=True)
-
-
-def _check_van_id(van_id: str) -> None:
-    """One van id per laptop: refuse an id its tours or its pairing contradict (nothing changed)."""
-    from ..tours import identity
-    paired = Setting.get_value("sync_paired") == "1"
-    try:
-        identity.check_new_id(van_id, paired_as=Setting.van_id() if paired else "")
-    except identity.WrongVan as exc:
-        raise click.ClickException(exc.message) from None
-
-
-@cli.command("serve")
-@click.option("--host", default=None,
-              help="Address to listen on. Van: every interface (phones on the hotspot join and count), "
-                   "127.0.0.1 for this laptop only. Hub: 127.0.0.1.")
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int)
-def serve_command(host, port, threads):
-    """Serve the app with waitress (never the Flask development server)."""
-    import waitress
-    from ..games.joinurl import join_url_for, open_urls
-    app = current_app._get_current_object()
-    if host is None:
-        # the crew's and the audience's phones reach the van's laptop over its hotspot; crew
-        # pages still need the PIN and the audience's pages reach only the live game
-        host = "0.0.0.0" if app.config["MODE"] == "van" else "127.0.0.1"
-    setup_logging(app.config["DATA_DIR"])
-    applied = database.migrate()
-    if applied:
-        click.echo("migrations applied: " + ", ".join(applied))
-    # A crowd of phones keeps a connection or two each open: poll(), not select() (which dies
-    # on a file descriptor past 1023), and room for the descriptors.
-    connection_limit = _raise_open_files(4000)
-    # Listen first, then start the parts that may ask this server something (the reach check).
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="vanapp",
-                                    channel_timeout=60, connection_limit=connection_limit,
-                                    asyncore_use_poll=True)
-    app.config.update(LISTEN_HOST=host, LISTEN_PORT=port)
-    for hook in app.extensions.get("vanapp_start_hooks", []):
-        hook(app)
-    here, phones = open_urls(host, port)
-    if app.config.get("PUBLIC_URL"):
-        phones = app.config["PUBLIC_URL"].rstrip("/") + "/"      # the address the crew set for phones
-    click.echo(f"VanKit ({app.config['MODE']}): open {here} on this laptop", err=True)
-    if app.config["MODE"] == "van":
-        if phones:
-            click.echo(f"phones: {phones} (games: {join_url_for(app.config)})", err=True)
-        else:
-            click.echo("phones cannot reach this server: it listens on this laptop only"
-                       if host not in ("0.0.0.0", "::") else
-                       "phones cannot reach this laptop yet: it has no network address (turn on the hotspot)",
-                       err=True)
-    server.run()
-
-
-def _raise_open_files(wanted: int) -> int:
-    """Lift this process's open-file limit toward `wanted` connections (plus files and the
-    database); return how many connections it can then hold."""
-    try:
-        import resource
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        target = wanted + 200 if hard == resource.RLIM_INFINITY else min(hard, wanted + 200)
-        if soft != resource.RLIM_INFINITY and soft < target:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            soft = target
-    except (ImportError, ValueError, OSError):      # Windows, or a limit we may not raise
-        return 1000
-    return wanted if soft == resource.RLIM_INFINITY else max(100, min(wanted, soft - 200))
-
-
-@cli.group("token")
-def token_group():
-    """API tokens for scripts."""
-
-
-@token_group.command("create")
-@click.argument("name")
-def token_create(name):
-    """Create a bearer token called NAME and print it (shown once)."""
-    from .. import security
-    with db.connection_context():
-        click.echo(security.create_token(name))
-
-
-for _name in AREA_MODULES:
-    for _command in importlib.import_module(_name).commands:
+for _module in (app, tours, media, player, attendance, games, sync, hub, hub_vans):
+    for _command in _module.commands:
         cli.add_command(_command)
 
 
@@ -177,7 +46,3 @@ def main():
         click.echo(f"vanapp: {exc.__class__.__name__}: {exc}", err=True)
         click.echo("(run again with VANAPP_DEBUG=1 to see the details)", err=True)
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

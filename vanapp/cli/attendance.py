@@ -8,7 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from ..models import db
 from ..attendance import report as reports
 from ..attendance import tally
-from ..protocol import summary
+from ..qr import qr_code
 
 
 @click.command("report")
@@ -28,7 +28,7 @@ def report_command(as_json, screening_id, qr):
             sys.exit(1)
         if qr:
             text = reports.summary_qr_text(data["screenings"][0])
-            data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M"}
+            data["qr"] = {"text": text, "version": qr_code(text).version, "error_correction": "M"}
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return

@@ -32,8 +32,8 @@ def database_name() -> str:
 
 def require_database() -> None:
     """Refuse, in words, to work on a database `vanapp hub init` has not prepared (or upgraded)."""
-    from .. import db as database
-    pending = database.pending_migrations()
+    from ..db import pending_migrations
+    pending = pending_migrations()
     if not pending:
         return
     from ..models import db
@@ -100,12 +100,12 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the coordinator's password from stdin.")
 def init_command(name, password_stdin):
     """Create or upgrade the hub's database (SQLite, or VANAPP_DATABASE_URL=postgresql://...)."""
-    from .. import db as database
+    from ..db import migrate
     from ..models import Coordinator, db
     from ..hub.accounts import CoordinatorError, create_coordinator
     if password_stdin and not name:
         raise click.UsageError("--password-stdin needs --coordinator NAME")
-    applied = database.migrate()
+    applied = migrate()
     click.echo(f"hub database: {database_name()}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
     with db.connection_context():
@@ -178,10 +178,10 @@ def serve_command(ctx, host, port, threads):
     """Serve the hub with waitress (migrates the database first)."""
     if current_app.config.get("MODE") != "hub":
         raise click.ClickException("this app is not in hub mode (VANAPP_MODE)")
-    from .. import db as database
-    from . import serve_command as van_serve   # the one serve path: migrate, hooks, waitress
+    from ..db import migrate
+    from .app import serve_command as van_serve   # the one serve path: migrate, parts, waitress
     from ..models import Coordinator, db
-    database.migrate()
+    migrate()
     with db.connection_context():
         if Coordinator.select().count() == 0:
             click.echo("no coordinator can log in yet: run `vanapp hub add-coordinator NAME`", err=True)

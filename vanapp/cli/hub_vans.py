@@ -1,5 +1,5 @@
 """`vanapp hub add-van | rotate-van | revoke-van | import-bundle`: pairing vans and bringing in
-USB bundles. These attach to the `hub` group of vanapp/hub/cli.py."""
+USB bundles. These attach to the `hub` group of vanapp/cli/hub.py."""
 import json
 import sys
 from pathlib import Path
@@ -9,23 +9,25 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..ids import to_iso
-from ..models import Van, db
-from ..sync import bundle
+from .. import localtime
 from ..hub import pairing, receive
+from ..hub.bundles import import_bundle
+from ..models import db
+from ..protocol import bundle
+from ..qr import qr_text_art, write_qr_files
 from .hub import PORT_FILE, hub_group, require_database
 
 
 def _local(when) -> str:
     """A stored UTC time as the coordinator's local time (VANAPP_TIMEZONE), for the terminal."""
-    from zoneinfo import ZoneInfo
     zone = current_app.config.get("TIMEZONE") or "Asia/Kolkata"
-    return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+    return f"{localtime.text(when, zone)} ({zone})"
 
 
 def _qr_files(van, link) -> list[Path]:
     """The pairing QR as files in the data dir, readable by this account only: until it is
     used, the code in it lets whoever holds it pair as this van."""
-    files = pairing.write_qr(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
+    files = write_qr_files(link, Path(current_app.config["DATA_DIR"]) / "pairing", van.id)
     for f in files:
         f.chmod(0o600)
     return files
@@ -43,7 +45,7 @@ def _show_code(van, code, as_json, url_option):
         return
     click.echo(f"van {van.id} ({van.name}): pairing code {out['code']}")
     click.echo(f"it works once, until {_local(van.pair_expires_at)}")
-    click.echo(pairing.ascii_qr(link))
+    click.echo(qr_text_art(link))
     click.echo(f"the QR code holds: {link}")
     for f in files:
         click.echo(f"QR code saved as {f.suffix[1:].upper()}: {f}")
@@ -142,27 +144,6 @@ def revoke_van_command(van_id, as_json):
     else:
         click.echo(f"van {van.id} revoked: it gets 401 from now on; `vanapp hub rotate-van {van.id}` "
                    "lets it pair again")
-
-
-def import_bundle(data: bytes, timezone: str = "Asia/Kolkata") -> dict:
-    """Verify a bundle and apply its batches through the push path. Raises BundleError or
-    receive.BatchRefused (the batches before the refused one stay applied: each is whole)."""
-    def key_lookup(van_id):
-        van = Van.get_or_none(Van.id == van_id)
-        if van is None or van.revoked or not van.bundle_key:
-            return None
-        return bytes.fromhex(van.bundle_key)
-    header, documents = bundle.read(data, key_lookup)
-    totals = {"van": header["van"], "batches": 0, "replayed": 0, "records": 0, "stored": 0, "updated": 0,
-              "duplicates": 0, "older": 0, "cursor": None}
-    for document in documents:
-        ack = receive.apply_batch(header["van"], document, "bundle", timezone)
-        totals["batches"] += 1
-        totals["replayed"] += 1 if ack.get("replayed") else 0
-        for k in ("records", "stored", "updated", "duplicates", "older"):
-            totals[k] += 0 if ack.get("replayed") else ack.get(k, 0)
-        totals["cursor"] = ack.get("cursor")
-    return totals
 
 
 @hub_group.command("import-bundle")

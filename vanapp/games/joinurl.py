@@ -6,9 +6,6 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-import qrcode
-import qrcode.image.svg
-
 # A private address that is never contacted: connecting a UDP socket only asks the kernel
 # which interface would route there; no datagram leaves the laptop.
 _PROBE = ("10.254.254.254", 9)
@@ -100,11 +97,3 @@ def short_address(url: str) -> str:
     """The URL as people type it: no scheme, no trailing slash."""
     parts = urlsplit(url)
     return (parts.netloc + parts.path).rstrip("/")
-
-
-def qr_svg(data: str) -> str:
-    """An SVG QR code of `data` (our own URL, not user input), sized by its viewBox."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    svg = image.to_string(encoding="unicode")
-    return svg[svg.index("<svg"):] if "<svg" in svg else svg

@@ -1,4 +1,4 @@
-"""The live game engine: one live run per van, driven by the crew, answered by phones.
+"""The game state machine: one live run per van, driven by the crew, answered by phones.
 
 The run is held in memory so that hundreds of phones can poll it without touching the
 database; every change that matters (a vote, a ring, a hand count, a state change) is committed
@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 
+from ..errors import AppError
 from ..ids import new_id, utcnow
 from ..models import GameBuzz, GameLive, GamePlayer, GameRun, GameVote, Screening, Setting, db
 from .content import get_game
@@ -33,12 +34,8 @@ MAX_HANDS = 100_000
 ONLINE_SECONDS = 10
 
 
-class GameError(Exception):
-    """A refused action: HTTP status, machine code, message, the field at fault."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+class GameError(AppError):
+    """A refused game action (the crew's or a phone's)."""
 
 
 def _hash(token: str) -> str:
@@ -65,7 +62,10 @@ class _Queued:
         self.write, self.apply, self.done, self.error = write, apply, False, None
 
 
-class GameEngine:
+class GameMachine:
+    """The live run's states (lobby → question open → closed → revealed → finished) and every
+    change to it; one per app, kept in app.extensions["games"] (games.init_app)."""
+
     def __init__(self):
         self._lock = threading.RLock()
         self._commit_lock = threading.Lock()     # one group commit at a time
@@ -84,6 +84,11 @@ class GameEngine:
             self._publish(phase=True)
 
     # -- loading and publishing -------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        """The live run has been read back from the database (polls may then skip Flask)."""
+        return self._loaded
+
     def ensure_loaded(self):
         if self._loaded:
             return
@@ -233,7 +238,7 @@ class GameEngine:
                     GameLive.update(active=False).where(GameLive.active == True).execute()  # noqa: E712
                     run = GameRun(screening=screening_id, game_id=game_id, phase=phase, position=position,
                                   state="lobby", started_at=utcnow(), scores={},
-                                  van=Setting.get_value("van_id") or "")
+                                  van=Setting.van_id())
                     run.save_change(force_insert=True)
                     self.live = LiveRun(run.id, screening_id, game, phase, position)
                     save_live(self.live)
@@ -531,16 +536,4 @@ class GameEngine:
             return out
 
 
-def engine_for(app) -> GameEngine:
-    """The app's one engine (made on first use, restored from the database on serve start)."""
-    engine = app.extensions.get("games")
-    if engine is None:
-        engine = app.extensions["games"] = GameEngine()
-
-        def _restore(_app):
-            engine.ensure_loaded()
-        app.extensions.setdefault("vanapp_start_hooks", []).append(_restore)
-    return engine
-
-
-__all__ = ["GameEngine", "GameError", "engine_for", "STATES", "PLEDGE_QUESTION"]
+__all__ = ["GameMachine", "GameError", "STATES", "PLEDGE_QUESTION"]

@@ -6,7 +6,7 @@ records the vans synced (or the night's QR summary, where nothing was synced) an
 each number on the dashboard traceable to its screenings.
 """
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 from peewee import fn

@@ -5,35 +5,34 @@ import hmac
 import re
 import secrets
 import datetime as dt
-from pathlib import Path
 
+from ..errors import AppError
 from ..ids import utcnow
 from ..models import Van, db
+from ..protocol.bundle import bundle_key
+from ..protocol.summary import summary_key
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"     # Crockford base32: no I, L, O, U
 CODE_LENGTH = 8
 CODE_LIFETIME = dt.timedelta(hours=24)
-SUMMARY_LABEL = b"vankit-summary-v1"
-BUNDLE_LABEL = b"vankit-bundle-v1"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-class PairingError(ValueError):
-    """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people."""
+class PairingError(AppError, ValueError):
+    """`code` for machines (unknown_code, expired, exists, unknown_van...), message for people;
+    a pairing code that does not work is about the field `code` (404, or 410 once expired)."""
 
     def __init__(self, code: str, message: str, van: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.van = code, message, van   # van: wrong_van's code is for it
+        status = 410 if code == "expired" else 409 if code == "wrong_van" else 404
+        super().__init__(status, code, message, field="code")
+        self.van = van      # wrong_van: the van the code is for
 
 
 class AuthError(PairingError):
-    pass
+    """A sync request without a working van key (401)."""
 
-
-def derived_key(secret: bytes, label: bytes) -> bytes:
-    """HMAC-SHA256(secret, label): summary_key (b"vankit-summary-v1") and bundle_key
-    (b"vankit-bundle-v1"). The van derives them from its secret; the hub stores them."""
-    return hmac.new(secret, label, hashlib.sha256).digest()
+    def __init__(self, code: str, message: str):
+        AppError.__init__(self, 401, code, message)
 
 
 def _sha(text: str) -> str:
@@ -147,8 +146,9 @@ def redeem(code: str, now: dt.datetime | None = None, secret: bytes | None = Non
                                van=van.id)
         secret = secret or secrets.token_bytes(SECRET_BYTES)
         van.secret_hash = hashlib.sha256(secret).hexdigest()
-        van.summary_key = derived_key(secret, SUMMARY_LABEL).hex()
-        van.bundle_key = derived_key(secret, BUNDLE_LABEL).hex()
+        # the van derives the same two keys from its secret (the protocol's); the hub keeps only them
+        van.summary_key = summary_key(secret).hex()
+        van.bundle_key = bundle_key(secret).hex()
         van.pair_code_hash = van.pair_expires_at = None
         van.paired_at = now
         van.revoked, van.revoked_at = False, None
@@ -178,45 +178,3 @@ def pairing_url(hub_url: str | None, code: str) -> str:
     if hub_url:
         return f"{hub_url.rstrip('/')}/pair?code={format_code(code)}"
     return f"vankit:pair?code={format_code(code)}"
-
-
-def _qr(text: str):
-    import qrcode
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr
-
-
-def qr_svg(text: str) -> str:
-    """The pairing QR as inline SVG markup, for the hub's Vans page (the same code as the files)."""
-    import qrcode.image.svg
-    svg = _qr(text).make_image(image_factory=qrcode.image.svg.SvgPathImage).to_string(encoding="unicode")
-    return svg[svg.index("<svg"):]
-
-
-def write_qr(text: str, folder: Path, stem: str) -> list[Path]:
-    """The pairing QR as SVG (always) and PNG (when Pillow is installed); returns the files."""
-    import qrcode.image.svg
-    folder.mkdir(parents=True, exist_ok=True)
-    qr = _qr(text)
-    files = [folder / f"{stem}.svg"]
-    qr.make_image(image_factory=qrcode.image.svg.SvgPathImage).save(str(files[0]))
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        return files
-    files.append(folder / f"{stem}.png")
-    qr.make_image().save(str(files[1]))
-    return files
-
-
-def ascii_qr(text: str) -> str:
-    """The QR code drawn with block characters, for the terminal."""
-    import io
-    import qrcode
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
-    qr.add_data(text)
-    out = io.StringIO()
-    qr.print_ascii(out=out, invert=True)
-    return out.getvalue()

@@ -9,8 +9,10 @@ along are inserted only if the hub lacks them. A repeated batch key gets the fir
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 
+from ..db import is_sqlite, write_transaction
+from ..errors import AppError
 from ..ids import from_iso, to_iso, utcnow
 from ..models import Screening, ScreeningEvent, SummaryReport, SyncBatch, TallyEvent, Van, VanCursor, db
 from ..protocol import records
@@ -65,13 +67,13 @@ def _break_rules(name: str, columns: list[str], rows: list) -> list[dict]:
     return out
 
 
-class BatchRefused(Exception):
+class BatchRefused(AppError):
     """The batch was refused whole; nothing was stored. `records` lists the records at fault
     ({"model", "id", "code", "message"}) so an honest van can park them and send the rest."""
 
     def __init__(self, status: int, code: str, message: str, records_at_fault=None, field=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+        extra = {"records": records_at_fault} if records_at_fault else {}
+        super().__init__(status, code, message, field, **extra)
         self.records = records_at_fault or []
 
 
@@ -133,13 +135,11 @@ def _decode(document: dict, van_id: str):
 def _begin():
     """One transaction per batch, holding the write lock from its start (SQLite) so two copies
     of the same batch arriving together are applied once."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+    return write_transaction()
 
 
 def _lock_van(van_id: str):
-    if not isinstance(db.obj, SqliteDatabase):
+    if not is_sqlite():
         db.execute_sql(f'SELECT "id" FROM "van" WHERE "id" = {db.param} FOR UPDATE', [van_id])
 
 

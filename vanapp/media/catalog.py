@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import yaml
-from peewee import SqliteDatabase
 
-from ..models import MEDIA_KINDS, MediaItem, db
+from ..db import write_transaction
+from ..models import MEDIA_KINDS, MediaItem
 
 CATALOG_NAME = "catalog.yaml"
 FIELDS = ("id", "file", "title", "language", "kind", "campaign", "duration", "sha256")
@@ -262,11 +262,6 @@ def read_catalog(media_dir) -> LoadResult:
     return result
 
 
-def write_transaction():
-    # SQLite: take the write lock first, so the read-compare-write below is one step.
-    return db.atomic("IMMEDIATE") if isinstance(db.obj, SqliteDatabase) else db.atomic()
-
-
 def load_catalog(media_dir) -> LoadResult:
     """Read the catalogue and, if it is valid, upsert it into MediaItem rows in one transaction."""
     result = read_catalog(media_dir)
@@ -274,7 +269,7 @@ def load_catalog(media_dir) -> LoadResult:
         result.entries = []
         return result
     listed = {e.id for e in result.entries}
-    with write_transaction():
+    with write_transaction():   # the read-compare-write below is one step
         existing = {m.id: m for m in MediaItem.select()}
         for entry in result.entries:
             row, values = existing.get(entry.id), entry.values()

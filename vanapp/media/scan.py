@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..db import write_transaction
 from ..ids import utcnow
 from ..models import MediaScan
-from .catalog import LoadResult, write_transaction, load_catalog
+from .catalog import LoadResult, load_catalog
 from .files import read_state, uncatalogued
 from .probe import Prober, ProbeUnavailable
 

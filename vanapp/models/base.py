@@ -1,12 +1,11 @@
-"""The deferred database, custom fields and the syncable-record base every part builds on."""
+"""Custom fields and the syncable-record base every part builds on (the database is `vanapp.db.db`)."""
 import datetime as dt
 import json
 
-from peewee import (AutoField, CharField, DatabaseProxy, IntegerField, Model, TextField)
+from peewee import (AutoField, CharField, IntegerField, Model, TextField)
 
+from ..db import db
 from ..ids import from_iso, new_id, to_iso, utcnow
-
-db = DatabaseProxy()
 
 
 class UTCDateTimeField(CharField):

@@ -3,6 +3,7 @@ and what the crew did to a screening (van-owned events)."""
 from peewee import CharField, ForeignKeyField, IntegerField, TextField
 
 from .base import SyncModel, UTCDateTimeField
+from .media import Game, MediaItem
 
 STATUSES = ("planned", "in_progress", "done", "cancelled")
 CANCEL_REASONS = ("rain", "generator", "no_audience", "other")
@@ -71,6 +72,14 @@ class ProgrammeItem(SyncModel):
     class Meta:
         sync_owner = "hub"
         indexes = ((("screening", "position"), True),)
+
+    @classmethod
+    def titles(cls) -> dict[str, tuple[str, str]]:
+        """ref -> (Hindi, English) title of every media item and game a programme line can name."""
+        titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select(MediaItem.id, MediaItem.title_hi,
+                                                                           MediaItem.title_en)}
+        titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select(Game.id, Game.title_hi, Game.title_en)})
+        return titles
 
     @property
     def label(self):

@@ -1,13 +1,21 @@
-"""Playback: the player service (one per app process, owning libVLC), its libVLC adapter, the
-proof-of-play log and the `vanapp play` command."""
-import atexit
+"""Playback: the player service (one per app process, owning libVLC), its libVLC adapter
+(vlc.py), the programme it plays and the proof-of-play log."""
 import threading
 
+from .. import parts
 from .programme import PlayError
 
-__all__ = ["PlayError", "get_player"]
+__all__ = ["PlayError", "get_player", "init_app"]
 
 _lock = threading.Lock()
+
+
+def init_app(app):
+    """`vanapp serve` starts the app's player before the first request (libVLC loads once, and a
+    play log left "playing" by a power cut is closed as interrupted), so Start is quick; it is
+    closed on the way out (the item on screen logged as stopped). Until then it is made when
+    first asked for, and app.extensions["player"] holds it once made."""
+    parts.register(app, start=get_player, stop=_close)
 
 
 def get_player(app):
@@ -24,5 +32,10 @@ def get_player(app):
                 stall_seconds=float(app.config.get("PLAYER_STALL_SECONDS", 8)),
                 projector_geometry=app.config.get("PROJECTOR_GEOMETRY", ""), recover=True)
             app.extensions["player"] = service
-            atexit.register(service.close)
     return service
+
+
+def _close(app):
+    service = app.extensions.get("player")
+    if service is not None:
+        service.close()

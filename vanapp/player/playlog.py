@@ -2,35 +2,20 @@
 the player thread with its own connection."""
 import datetime as dt
 
-from peewee import SqliteDatabase
-
+from ..db import write_transaction
 from ..ids import new_id, utcnow
 from ..models import PlayLog, Setting, db
 
 INTERRUPTED = "interrupted: VanKit stopped while this was playing"
 
 
-def _transaction():
-    # Each write reads first (the van id, the row, its version) and then writes. On SQLite a
-    # deferred transaction that tries to become a writer after another connection committed
-    # (a bearer-token request stamps last_used_at; a tap is counted) fails at once with
-    # "database is locked", busy timeout or not: take the write lock at BEGIN instead.
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
-
-
-def _van() -> str:
-    return Setting.get_value("van_id", "") or ""
-
-
 def open_play(screening_id: str, index: int, kind: str, ref: str, started_at: dt.datetime,
               duration_ms: int | None, play_id: str | None = None) -> str:
     """A row for an item that has started (outcome "playing"); returns its id."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             row = PlayLog(id=play_id or new_id(), screening=screening_id, position=index, kind=kind, media_id=ref,
-                          started_at=started_at, duration_ms=duration_ms, van=_van())
+                          started_at=started_at, duration_ms=duration_ms, van=Setting.van_id())
             row.save_change(force_insert=True)
     return row.id
 
@@ -41,11 +26,11 @@ def close_play(play_id: str | None, *, screening_id: str, index: int, kind: str,
     """Write the outcome of an item; creates the row if it never got to start."""
     ended_at = ended_at or utcnow()
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             row = PlayLog.get_or_none(PlayLog.id == play_id) if play_id else None
             if row is None:
                 row = PlayLog(screening=screening_id, position=index, kind=kind, media_id=ref,
-                              started_at=started_at, van=_van())
+                              started_at=started_at, van=Setting.van_id())
                 if play_id:
                     row.id = play_id
             row.ended_at = ended_at
@@ -60,7 +45,7 @@ def close_play(play_id: str | None, *, screening_id: str, index: int, kind: str,
 def close_interrupted() -> int:
     """Rows left "playing" by a process that died (power cut, kill): say so, truthfully."""
     with db.connection_context():
-        with _transaction():
+        with write_transaction():   # each write reads first (the van id, the row)
             rows = list(PlayLog.select().where(PlayLog.outcome == "playing"))
             for row in rows:
                 row.outcome = "error"

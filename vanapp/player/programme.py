@@ -3,15 +3,12 @@ the duration the media scan measured. Read once, when play starts, in the caller
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import AppError
 from ..models import Game, MediaItem, MediaScan, ProgrammeItem, Screening, Village
 
 
-class PlayError(Exception):
-    """A player command that cannot be done: `status` is the HTTP status an API would answer."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+class PlayError(AppError):
+    """A player command that cannot be done."""
 
 
 @dataclass

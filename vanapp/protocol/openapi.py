@@ -40,7 +40,7 @@ def spec() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "VanKit hub sync API", "version": "1",
                  "description": "How vans pair with the hub, push what happened and pull the plan. "
-                                "See vanapp/sync/PROTOCOL.md."},
+                                "See vanapp/protocol/PROTOCOL.md."},
         "components": {
             "securitySchemes": {"vanBearer": {"type": "http", "scheme": "bearer",
                                               "description": "<van id>.<secret hex> from pairing"}},
@@ -65,7 +65,8 @@ def spec() -> dict:
             "/api/v1/pair": {"post": {
                 "summary": "Exchange a one-time pairing code for the van's id and secret",
                 "description": "With `secret` (the van's own new secret, 32 random bytes as hex) the request "
-                               "is safe to repeat: a repeat after a lost answer gets the same answer.",
+                               "is safe to repeat: a repeat after a lost answer gets the same answer. "
+                               "A body that is not a JSON object: 400 bad_json (field body).",
                 "requestBody": {"content": {"application/json": {"schema": {
                     "type": "object", "required": ["code"],
                     "properties": {"code": {"type": "string"},

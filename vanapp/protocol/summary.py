@@ -19,6 +19,8 @@ import re
 import zlib
 from urllib.parse import quote, unquote
 
+from ..errors import AppError
+
 CONTEXT = b"vankit-summary-v1"
 FORMAT = 1
 TAG_BYTES = 16
@@ -28,8 +30,11 @@ OUTCOME_NAMES = {v: k for k, v in OUTCOME_CODES.items()}
 _TEXT = re.compile(r"(?:^vankit:|/)s/([^/?#]+)/([A-Za-z0-9_-]+)/?$")
 
 
-class SummaryError(ValueError):
+class SummaryError(AppError, ValueError):
     """The text is not a VanKit summary, is damaged, or its signature does not verify."""
+
+    def __init__(self, message: str):
+        super().__init__(400, "bad_summary", message)
 
 
 def summary_key(van_secret: bytes) -> bytes:
@@ -131,29 +136,3 @@ def _unpack(fields, van_id: str) -> dict:
         raise
     except (TypeError, ValueError, IndexError, KeyError):
         raise SummaryError("malformed summary: unexpected fields") from None
-
-
-def qr_code(text: str):
-    """A qrcode.QRCode holding `text` at error correction M (a phone reads it off a dim laptop
-    screen); `.version` says how big it came out."""
-    import qrcode
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr
-
-
-def qr_svg(text: str) -> str:
-    """Inline SVG markup of the QR code (no external image, no network)."""
-    import qrcode.image.svg
-    qr = qr_code(text)
-    image = qr.make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
-
-
-def qr_png(text: str) -> bytes:
-    """The QR code as a PNG (6 px a module, 4 modules of quiet zone): to save, print or send."""
-    import io
-    buffer = io.BytesIO()
-    qr_code(text).make_image().save(buffer, format="PNG")
-    return buffer.getvalue()

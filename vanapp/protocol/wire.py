@@ -22,6 +22,8 @@ import re
 import time
 import zlib
 
+from ..errors import AppError
+
 FORMAT = 1
 MAX_BODY = 2 * 1024 * 1024          # compressed bytes on the wire (Flask's MAX_CONTENT_LENGTH too)
 MAX_JSON = 32 * 1024 * 1024         # decompressed: a zip bomb stops here
@@ -31,13 +33,13 @@ _MIN_US = calendar.timegm((2000, 1, 1, 0, 0, 0)) * 1_000_000
 _MAX_US = calendar.timegm((2100, 1, 1, 0, 0, 0)) * 1_000_000
 
 
-class WireError(ValueError):
-    """A batch that cannot be read: `status` 400 (malformed) or 413 (too large); `where` says
+class WireError(AppError, ValueError):
+    """A batch that cannot be read: 400 `malformed` or 413 `too_large`; `where` (its field) says
     which model/column/row when known."""
 
     def __init__(self, message: str, status: int = 400, where: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.where = status, message, where
+        super().__init__(status, "too_large" if status == 413 else "malformed", message, field=where)
+        self.where = where
 
 
 # --- times --------------------------------------------------------------------------------------

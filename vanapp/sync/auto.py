@@ -1,7 +1,7 @@
 """Syncs that run in the background of `vanapp serve`: the console's *Sync now* (in a thread, with
 its progress kept for the Sync page) and the automatic sync, which tries when something is
 waiting or every SYNC_INTERVAL seconds for new plans, and backs off exponentially (with jitter,
-capped) while the hub cannot be reached. One runner per app; one sync at a time."""
+capped) while the hub cannot be reached. One runner per app (sync.init_app); one sync at a time."""
 import logging
 import random
 import threading
@@ -20,9 +20,6 @@ BACKOFF_BASE = 30.0          # first wait after a failure (less when the interva
 BACKOFF_CAP = 900.0          # never wait longer than 15 minutes between tries
 QUIET_CODES = ("busy", "not_paired")   # neither a success nor a failure of the hub
 
-_make_lock = threading.Lock()
-
-
 def parse_interval(value) -> float:
     """VANAPP_SYNC_INTERVAL: seconds (0 or less: no automatic sync)."""
     if value in (None, ""):
@@ -32,16 +29,6 @@ def parse_interval(value) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"VANAPP_SYNC_INTERVAL: {value!r} is not a number of seconds "
                          "(0 turns automatic sync off)") from None
-
-
-def runner_for(app) -> "SyncRunner":
-    """The app's one runner (made on first use)."""
-    with _make_lock:
-        runner = app.extensions.get("vanapp_sync")
-        if runner is None:
-            runner = app.extensions["vanapp_sync"] = SyncRunner(
-                app.config["DATA_DIR"], parse_interval(app.config.get("SYNC_INTERVAL")))
-        return runner
 
 
 class SyncRunner:

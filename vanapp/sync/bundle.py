@@ -1,30 +1,14 @@
-"""Export bundles: the same batches a push sends, in one signed file for a USB stick, for a van
-that never gets a connection. The hub verifies the signature with the van's bundle key and
-applies each batch through the same receiving path (so importing twice stores once).
-
-Layout:  b"VANKIT-BUNDLE 1\\n" + header JSON + b"\\n" + batch bodies (gzip, sizes in the header)
-         + b"\\nSIG " + hex HMAC-SHA256(bundle_key, every byte before b"\\nSIG ") + b"\\n"
-bundle_key = HMAC-SHA256(van secret, b"vankit-bundle-v1")."""
-import hashlib
-import hmac
+"""Writing the van's export bundle for a USB stick (the format, and reading it on the hub, is
+vanapp/protocol/bundle.py): the records the hub has not acknowledged, as the batches a push sends.
+The hub applies each through the same receiving path, so importing twice stores once."""
 import json
+import os
 
 from ..ids import to_iso, utcnow
+from ..protocol.bundle import MAGIC, BundleError, bundle_key, sign
 from . import outbox, state
-from ..protocol.wire import MAX_BODY, WireError, unpack
 
-MAGIC = b"VANKIT-BUNDLE 1\n"
-SIG = b"\nSIG "
-LABEL = b"vankit-bundle-v1"
-MAX_BUNDLE = 1024 * 1024 * 1024      # a year of a van's records is a few MB; refuse a disk image
-
-
-class BundleError(ValueError):
-    pass
-
-
-def bundle_key(secret: bytes) -> bytes:
-    return hmac.new(secret, LABEL, hashlib.sha256).digest()
+__all__ = ["BundleError", "export"]
 
 
 def export(path, everything: bool = False) -> dict:
@@ -51,52 +35,10 @@ def export(path, everything: bool = False) -> dict:
     header = {"format": 1, "van": van_id, "epoch": epoch, "created_at": to_iso(utcnow()),
               "from": start, "to": cursor, "records": total, "batches": batches}
     content = MAGIC + json.dumps(header, separators=(",", ":")).encode() + b"\n" + b"".join(bodies)
-    signature = hmac.new(bundle_key(bytes.fromhex(secret)), content, hashlib.sha256).hexdigest()
+    signed = sign(content, bundle_key(bytes.fromhex(secret)))
     tmp = f"{path}.tmp"
     with open(tmp, "wb") as fh:
-        fh.write(content + SIG + signature.encode() + b"\n")
-    import os
+        fh.write(signed)
     os.replace(tmp, path)
     return {"file": str(path), "van": van_id, "from": start, "to": cursor, "records": total,
-            "batches": len(batches), "bytes": len(content) + len(SIG) + 65}
-
-
-def read(data: bytes, key_lookup) -> tuple[dict, list[dict]]:
-    """Verify a bundle and return (header, batch documents). `key_lookup(van_id)` gives the van's
-    bundle key (bytes) or None. Raises BundleError naming what is wrong; reads nothing unsigned."""
-    if len(data) > MAX_BUNDLE:
-        raise BundleError("the bundle is too large")
-    if not data.startswith(MAGIC):
-        raise BundleError("not a VanKit bundle (it should start with 'VANKIT-BUNDLE 1')")
-    at = data.rfind(SIG)
-    if at < 0 or not data.endswith(b"\n"):
-        raise BundleError("the bundle has no signature: it is truncated or damaged")
-    content, signature = data[:at], data[at + len(SIG):-1].decode("ascii", "replace")
-    try:
-        header_end = content.index(b"\n", len(MAGIC))
-        header = json.loads(content[len(MAGIC):header_end])
-        van_id = header["van"]
-        specs = header["batches"]
-        if not isinstance(van_id, str) or not isinstance(specs, list):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        raise BundleError("the bundle's header is damaged") from None
-    key = key_lookup(van_id)
-    if not key:
-        raise BundleError(f"unknown, unpaired or revoked van {van_id!r}: the hub cannot verify this bundle")
-    expected = hmac.new(key, content, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
-        raise BundleError(f"bad signature: this bundle was not made by van {van_id!r} or was changed")
-    documents, offset = [], header_end + 1
-    for number, spec in enumerate(specs, 1):
-        size = spec.get("size") if isinstance(spec, dict) else None
-        if type(size) is not int or not 0 < size <= MAX_BODY or offset + size > len(content):
-            raise BundleError(f"batch {number}: bad size")
-        try:
-            documents.append(unpack(content[offset:offset + size]))
-        except WireError as exc:
-            raise BundleError(f"batch {number}: {exc.message}") from None
-        offset += size
-    if offset != len(content):
-        raise BundleError("the bundle has bytes after its last batch")
-    return header, documents
+            "batches": len(batches), "bytes": len(signed)}

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from peewee import ForeignKeyField, IntegrityError, SqliteDatabase
+from peewee import ForeignKeyField, IntegrityError
 
+from ..db import write_transaction
 from ..ids import UTC, stable_id, utcnow
 from ..models import (Campaign, Game, MediaItem, ProgrammeItem, Screening, ScreeningEvent,
-                      SyncModel, Tour, Village, db)
+                      SyncModel, Tour, Village)
 from . import identity, validate
 from .sources import expand, parse_source
 from .spec import Problem
@@ -83,9 +84,8 @@ def import_sources(sources, tz="Asia/Kolkata", check=False, now=None, problems=(
     errors += found + validate.duplicates(tours)
     warnings = []
     result = ImportResult(ok=False, check=check, tours=sorted(tours))
-    lock = ("IMMEDIATE",) if isinstance(db.obj, SqliteDatabase) else ()
     try:
-        with db.atomic(*lock):
+        with write_transaction():
             errors += validate.check_refs(parsed, _catalog())
             if one_van:
                 errors += identity.refuse_other_vans(tours, identity.this_van())

@@ -10,34 +10,22 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from peewee import SqliteDatabase
-
+from ..db import is_sqlite, write_transaction
+from ..errors import AppError
 from ..ids import utcnow
-from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village, db
+from ..models import CANCEL_REASONS, Screening, ScreeningEvent, Setting, Village
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 EVENT_KINDS = ("started", "finished", "cancelled", "rescheduled", "reopened")   # ScreeningEvent.kind
 
 
-class LifecycleError(Exception):
-    """A change that is refused; `status` is the HTTP status an API answers with."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
-
-
-def _transaction():
-    # Read-then-write: on SQLite take the write lock at BEGIN, so two taps on Start (laptop
-    # and phone) cannot both see "planned".
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
+class LifecycleError(AppError):
+    """A refused change of a screening's status, date or time."""
 
 
 def _get(screening_id: str) -> Screening:
-    if isinstance(db.obj, SqliteDatabase):
+    if is_sqlite():
         screening = Screening.get_or_none(Screening.id == screening_id)
     else:
         screening = (Screening.select().where(Screening.id == screening_id).for_update().first())
@@ -54,7 +42,7 @@ def _refuse(screening: Screening, action: str, allowed: tuple):
 
 
 def _event(screening: Screening, kind: str, at: dt.datetime, **fields) -> ScreeningEvent:
-    van = Setting.get_value("van_id", "") or screening.van
+    van = Setting.van_id() or screening.van
     event = ScreeningEvent(screening=screening.id, kind=kind, at=at, van=van, **fields)
     event.save_change(force_insert=True)
     return event
@@ -70,7 +58,7 @@ def _update(screening: Screening, **values):
 def start(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
     """planned → in progress. One screening at a time: another in progress must finish first."""
     at = at or utcnow()
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "start", ("planned",))
         other = (Screening.select(Screening.id, Screening.date, Village.name_en).join(Village)
@@ -87,7 +75,7 @@ def start(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
 def finish(screening_id: str, at: dt.datetime | None = None) -> ScreeningEvent:
     """in progress → done."""
     at = at or utcnow()
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "finish", ("in_progress",))
         _update(screening, status="done")
@@ -102,7 +90,7 @@ def mark_held(screening_id: str, at: dt.datetime | None = None) -> ScreeningEven
     laptop (or whose Finish was never pressed): the event says so, so the hub counts it held
     and knows nothing was played or counted through the app for it."""
     at = at or utcnow()
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "mark held", ("planned", "in_progress"))
         _update(screening, status="done", status_reason="")
@@ -124,7 +112,7 @@ def cancel(screening_id: str, reason: str, text: str = "",
     if len(text) > 500:
         raise LifecycleError(400, "bad_request", "text must be at most 500 characters.", field="text")
     stored = f"{reason}: {text}" if text else reason
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "cancel", ("planned", "in_progress"))
         _update(screening, status="cancelled", status_reason=stored)
@@ -151,7 +139,7 @@ def reschedule(screening_id: str, date: str, start_time: str, tz: str,
         raise LifecycleError(400, "bad_request", "start must be a time like 18:30.", field="start")
     hour, minute = map(int, start_time.split(":"))
     starts_at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
-    with _transaction():
+    with write_transaction():
         screening = _get(screening_id)
         _refuse(screening, "reschedule", ("planned", "cancelled"))
         ends_at = starts_at + dt.timedelta(minutes=screening.duration_min)

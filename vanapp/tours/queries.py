@@ -1,13 +1,13 @@
 """Reusable reads of the plan for pages, the API and the CLI."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from ..ids import utcnow
+from .. import localtime
+from ..errors import get_or_404
 from ..models import ProgrammeItem, Screening, Tour, Village
 
 
 def local_now(tz: str) -> dt.datetime:
-    return utcnow().astimezone(ZoneInfo(tz))
+    return localtime.now(tz)
 
 
 def screenings(tour_id: str | None = None, van: str | None = None):
@@ -19,6 +19,11 @@ def screenings(tour_id: str | None = None, van: str | None = None):
     if van:
         query = query.where(Screening.van == van)
     return query
+
+
+def screening(screening_id: str, field: str = "id") -> Screening:
+    """One screening with its village and tour, or a 404 refusal naming `field` (where the id came from)."""
+    return get_or_404(screenings().where(Screening.id == screening_id), f"No screening {screening_id}.", field)
 
 
 def on_date(day: str):

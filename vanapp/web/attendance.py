@@ -1,11 +1,11 @@
 """Crew pages for counting: the tally, sign-in with consent, the participant card and look-up,
 and a screening's summary with its signed QR code."""
-from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, url_for)
+from flask import (Blueprint, Response, current_app, redirect, render_template, request, url_for)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..attendance import participants, report, tally
-from ..protocol import summary
+from ..qr import qr_code, qr_png, qr_svg
 from ..ids import new_id
 from ..models import Screening
 from ..tours import identity, queries
@@ -29,13 +29,6 @@ def _labels():
     return {"category_label": category_label, "GENDER_LABELS": GENDER_LABELS, "AGE_LABELS": AGE_LABELS}
 
 
-def _screening_or_404(screening_id: str) -> Screening:
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        abort(404)
-    return s
-
-
 @bp.get("/")
 def tally_index():
     """The tally of tonight's (or the next) screening; a chooser when there is none."""
@@ -48,7 +41,7 @@ def tally_index():
 
 @bp.get("/screenings/<screening_id>")
 def tally_page(screening_id):
-    s = _screening_or_404(screening_id)
+    s = queries.screening(screening_id)
     state = tally.state(s.id)
     names = list(state["counts"])
     config = {
@@ -79,7 +72,7 @@ def _form_data(form) -> dict:
 
 @bp.route("/screenings/<screening_id>/sign-in", methods=["GET", "POST"])
 def sign_in(screening_id):
-    s = _screening_or_404(screening_id)
+    s = queries.screening(screening_id)
     error, values = None, {"id": new_id(), "village": s.village.name}
     if request.method == "POST":
         values = _form_data(request.form)
@@ -97,13 +90,10 @@ def sign_in(screening_id):
 
 @bp.get("/participants/<participant_id>")
 def card(participant_id):
-    try:
-        person = participants.get(participant_id)
-    except tally.NotFound:
-        abort(404)
-    s = _screening_or_404(person.screening_id)
+    person = participants.get(participant_id)
+    s = queries.screening(person.screening_id)
     # our own SVG markup, drawn from the id (no user text inside): safe to inline
-    qr = Markup(summary.qr_svg(person.id))
+    qr = Markup(qr_svg(person.id))
     return render_template("attendance/card.html", person=person, screening=s, qr=qr,
                            code=participants.short_code(person.id))
 
@@ -120,19 +110,19 @@ def lookup():
 
 @bp.get("/screenings/<screening_id>/summary")
 def summary_page(screening_id):
-    s = _screening_or_404(screening_id)
+    s = queries.screening(screening_id)
     data = report.screening_report(s.id)
     text = report.summary_qr_text(data)
-    qr = summary.qr_code(text)
+    qr = qr_code(text)
     return render_template("attendance/summary.html", screening=s, report=data, qr_text=text,
-                           qr_version=qr.version, qr=Markup(summary.qr_svg(text)))
+                           qr_version=qr.version, qr=Markup(qr_svg(text)))
 
 
 @bp.get("/screenings/<screening_id>/summary.png")
 def summary_png(screening_id):
     """The same signed summary QR as a PNG image (what the page shows, for saving or printing)."""
-    s = _screening_or_404(screening_id)
+    s = queries.screening(screening_id)
     text = report.summary_qr_text(report.screening_report(s.id))
-    return Response(summary.qr_png(text), mimetype="image/png",
+    return Response(qr_png(text), mimetype="image/png",
                     headers={"Cache-Control": "no-store",
                              "Content-Disposition": f'inline; filename="summary-{s.date}-{s.id[:8]}.png"'})

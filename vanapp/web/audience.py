@@ -25,8 +25,9 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from ..games.machine import GameError, engine_for
-from .errors import ApiError
+from ..errors import AppError
+from .. import games
+from .body import json_body
 from .extensions import limiter
 
 bp = Blueprint("audience", __name__, url_prefix="/a")
@@ -45,7 +46,7 @@ COOKIE_RE = re.compile(r"(?:^|;)\s*" + DEVICE_COOKIE + r"=([A-Za-z0-9_-]{22,64})
 
 
 def _engine():
-    return engine_for(current_app)
+    return games.machine_of(current_app)
 
 
 class WindowLimit:
@@ -72,11 +73,19 @@ class WindowLimit:
         return max(1, int(self.window - (time.monotonic() - self._started)) + 1)
 
 
+def init_app(app):
+    """The per-device budgets of this app, in app.extensions["audience_limits"] (the fast poll
+    and the views count against the same ones)."""
+    app.extensions["audience_limits"] = {name: WindowLimit(n, WINDOW) for name, n in LIMITS.items()}
+
+
 def _limits(app) -> dict[str, "WindowLimit"]:
-    limits = app.extensions.get("audience_limits")
-    if limits is None:
-        limits = app.extensions["audience_limits"] = {name: WindowLimit(n, WINDOW) for name, n in LIMITS.items()}
-    return limits
+    return app.extensions["audience_limits"]
+
+
+def _too_many(limit: "WindowLimit") -> AppError:
+    return AppError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
+                    retry_after=limit.retry_after())
 
 
 def per_device(name):
@@ -86,8 +95,7 @@ def per_device(name):
         def limited(*args, **kwargs):
             limit = _limits(current_app)[name]
             if not limit.hit(_device() or "addr:" + (request.remote_addr or "")):
-                raise ApiError(429, "too_many_requests", f"At most {limit.limit} a minute: wait a little.",
-                               retry_after=limit.retry_after())
+                raise _too_many(limit)
             return view(*args, **kwargs)
         return limited
     return decorate
@@ -97,10 +105,14 @@ def _no_store_headers(extra=()):
     return [("Cache-Control", "no-store"), ("X-Now", str(int(time.time() * 1000))), *extra]
 
 
-class FastPoll:
-    """GET /a/api/state answered before Flask: the same answers and headers as `state()`."""
+POLL_PATH = "/a/api/state"
 
-    def __init__(self, app, wsgi_app, path: str):
+
+class FastPoll:
+    """GET /a/api/state answered before Flask: the same answers and headers as `state()`.
+    create_app puts it in front of the app's wsgi_app."""
+
+    def __init__(self, app, wsgi_app, path: str = POLL_PATH):
         self.app, self.wsgi_app, self.path = app, wsgi_app, path
         self.limit = _limits(app)["state"]
 
@@ -108,14 +120,12 @@ class FastPoll:
         if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
         engine = self.app.extensions.get("games")
-        if engine is None or not engine._loaded:
+        if engine is None or not engine.loaded:
             return self.wsgi_app(environ, start_response)      # first poll: Flask loads the engine
         match = COOKIE_RE.search(environ.get("HTTP_COOKIE", ""))
         device = match.group(1) if match else None
         if not self.limit.hit(device or "addr:" + environ.get("REMOTE_ADDR", "")):
-            body = json.dumps({"error": {"code": "too_many_requests",
-                                         "message": f"At most {self.limit.limit} a minute: wait a little.",
-                                         "retry_after": self.limit.retry_after()}}).encode()
+            body = json.dumps(_too_many(self.limit).body()).encode()
             start_response("429 TOO MANY REQUESTS", _no_store_headers([
                 ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                 ("Retry-After", str(self.limit.retry_after()))]))
@@ -134,14 +144,6 @@ class FastPoll:
         return [body]
 
 
-@bp.record_once
-def _install_fast_poll(state):
-    app = state.app
-    prefix = state.url_prefix if state.url_prefix is not None else bp.url_prefix
-    app.wsgi_app = FastPoll(app, app.wsgi_app, (prefix or "") + "/api/state")
-    engine_for(app)             # made now, so `vanapp serve` restores a live run before the first phone
-
-
 limiter.exempt(bp)              # see the module's docstring: limited by `per_device` instead
 
 
@@ -156,24 +158,13 @@ def _set_device(response, device):
     return response
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "Send a JSON object.")
-    return data
-
-
 def _ident(data, name, required=True):
     value = data.get(name)
     if value is None and not required:
         return None
     if not isinstance(value, str) or not ID_RE.match(value):
-        raise ApiError(400, "bad_request", f"{name} is missing or malformed.", field=name)
+        raise AppError(400, "bad_request", f"{name} is missing or malformed.", field=name)
     return value
-
-
-def _refuse(exc: GameError):
-    raise ApiError(exc.status, exc.code, exc.message, field=exc.field)
 
 
 @bp.get("/")
@@ -211,17 +202,14 @@ def me():
 @bp.post("/api/join")
 @per_device("join")
 def join():
-    data = _body()
+    data = json_body()
     team = _ident(data, "team", required=False)
     token = data.get("token")
     if token is not None and (not isinstance(token, str) or not DEVICE_RE.match(token)):
-        raise ApiError(400, "bad_request", "token is malformed.", field="token")
+        raise AppError(400, "bad_request", "token is malformed.", field="token")
     device = _device() or secrets.token_urlsafe(18)
     engine = _engine()
-    try:
-        player, new_token = engine.join(device, team=team, token=token)
-    except GameError as exc:
-        _refuse(exc)
+    player, new_token = engine.join(device, team=team, token=token)
     # A rejoin by token answers as the phone that first joined: give it its cookie back.
     response = jsonify(me=engine.me(player.device), token=new_token)
     return _set_device(response, player.device)
@@ -230,26 +218,20 @@ def join():
 @bp.post("/api/vote")
 @per_device("vote")
 def vote():
-    data = _body()
+    data = json_body()
     device = _device()
     if device is None:
-        raise ApiError(403, "not_joined", "Join the game first.")
-    try:
-        choice = _engine().vote(device, _ident(data, "run"), _ident(data, "question"), _ident(data, "choice"))
-    except GameError as exc:
-        _refuse(exc)
+        raise AppError(403, "not_joined", "Join the game first.")
+    choice = _engine().vote(device, _ident(data, "run"), _ident(data, "question"), _ident(data, "choice"))
     return jsonify(ok=True, question=data["question"], choice=choice)
 
 
 @bp.post("/api/buzz")
 @per_device("buzz")
 def buzz():
-    data = _body()
+    data = json_body()
     device = _device()
     if device is None:
-        raise ApiError(403, "not_joined", "Join the game first.")
-    try:
-        outcome = _engine().buzz(device, _ident(data, "run"), _ident(data, "question"))
-    except GameError as exc:
-        _refuse(exc)
+        raise AppError(403, "not_joined", "Join the game first.")
+    outcome = _engine().buzz(device, _ident(data, "run"), _ident(data, "question"))
     return jsonify(ok=True, question=data["question"], **outcome)

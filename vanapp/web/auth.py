@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, g, redirect, render_template, request, sess
 from flask_babel import gettext as _
 
 from .. import security
-from .errors import ApiError
+from ..errors import AppError
 from .extensions import csrf, limiter
 from .i18n import _safe_next
 
@@ -46,7 +46,7 @@ def guard_api_blueprint(blueprint):
         if header[:7].lower() == "bearer ":     # the scheme is case-insensitive (RFC 9110)
             token = security.verify_token(header[7:].strip())
             if token is None:
-                raise ApiError(401, "unauthorized", "Unknown or revoked token.")
+                raise AppError(401, "unauthorized", "Unknown or revoked token.")
             g.api_client = token.name
             return None
         if is_crew():
@@ -54,7 +54,7 @@ def guard_api_blueprint(blueprint):
                 csrf.protect()
             g.api_client = "console"
             return None
-        raise ApiError(401, "unauthorized", "Log in or send 'Authorization: Bearer <token>'.")
+        raise AppError(401, "unauthorized", "Log in or send 'Authorization: Bearer <token>'.")
 
 
 def _address_key() -> str:

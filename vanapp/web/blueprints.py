@@ -14,7 +14,7 @@ VAN_NAV = [
     ("games.index", _l("Games")),
     ("console.media", _l("Media")),
     ("console.preflight", _l("Pre-flight")),
-    ("syncui.status", _l("Sync")),
+    ("sync.status", _l("Sync")),
 ]
 # The night's four: always in the bar, on a phone too; the others go under "More" there.
 NIGHT_NAV = ("console.today", "run.console", "attendance.tally_index", "games.index")
@@ -37,8 +37,11 @@ def register(app):
         return out
 
     if app.config.get("MODE") == "hub":
-        from . import hub as hub_web
-        hub_web.register(app)
+        from .hub import api as hub_api, auth as hub_auth, dashboard, vans as hub_vans
+        app.register_blueprint(hub_api.bp)
+        app.register_blueprint(hub_auth.bp)
+        app.register_blueprint(dashboard.bp)
+        app.register_blueprint(hub_vans.bp)
         return
 
     from . import auth, console, run, attendance, games, audience, sync

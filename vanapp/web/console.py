@@ -1,25 +1,18 @@
 """The crew console: Today, Tour, a screening's page, Media and Pre-flight."""
 import datetime as dt
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
 
 from .. import clock
 from ..ids import from_iso
-from ..models import Game, MediaItem, MediaScan, Screening
+from ..models import MediaItem, MediaScan, ProgrammeItem
 from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("console", __name__)
 guard_crew_blueprint(bp)
-
-
-def _titles():
-    """id -> (hi, en) titles of every media item and game, for programme lines."""
-    titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
-    titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})
-    return titles
 
 
 @bp.get("/")
@@ -28,7 +21,7 @@ def today():
     screening = queries.next_screening(tz, identity.this_van().van)
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
-                           titles=_titles(), today=queries.local_now(tz).date().isoformat(),
+                           titles=ProgrammeItem.titles(), today=queries.local_now(tz).date().isoformat(),
                            clock_warnings=clock_warnings())
 
 
@@ -72,11 +65,9 @@ def tour():
 
 @bp.get("/screenings/<screening_id>")
 def screening(screening_id):
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        abort(404)
+    s = queries.screening(screening_id)
     return render_template("console/screening.html", screening=s,
-                           items=list(queries.programme(s.id)), titles=_titles())
+                           items=list(queries.programme(s.id)), titles=ProgrammeItem.titles())
 
 
 def _local(when) -> str:

@@ -5,11 +5,12 @@ whatever the page's language).
 
 Storage and the wire keep ISO dates and UTC instants; only templates call these."""
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from babel.dates import get_month_names
 from flask import current_app
 from flask_babel import format_date, get_locale
+
+from .. import localtime
 
 DAY = "EEEE d MMMM y"            # Monday 7 December 2026 / सोमवार 7 दिसंबर 2026
 SHORT_DAY = "EEE d MMM"          # Mon 7 Dec / सोम 7 दिस॰
@@ -30,18 +31,20 @@ def _as_date(value) -> dt.date | None:
         return None
 
 
+def _zone() -> str:
+    return current_app.config.get("TIMEZONE") or "Asia/Kolkata"
+
+
 def _as_local(value) -> dt.datetime | None:
-    """A stored instant (aware datetime, or ISO text with Z) in VANAPP_TIMEZONE."""
+    """A stored instant (aware datetime, or ISO text with Z) in VANAPP_TIMEZONE (localtime.py)."""
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if value.tzinfo is None:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Kolkata"))
+    try:
+        return localtime.local(value, _zone())
+    except ValueError:
+        return None
 
 
 def day(value, short=False) -> str:
@@ -93,12 +96,13 @@ def date_parts(value) -> dict:
 
 def init_app(app):
     env = app.jinja_env
-    env.filters.update(day=day, short_day=short_day, when=when, clock=clock, mmss=mmss)
+    # local_time: the one filter for a stored instant on a page (weekday, date, time)
+    env.filters.update(day=day, short_day=short_day, local_time=when, clock=clock, mmss=mmss)
     env.globals.update(month_names=month_names, date_parts=date_parts, local_today=local_today)
 
 
 def local_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(current_app.config.get("TIMEZONE") or "Asia/Kolkata")).date()
+    return localtime.now(_zone()).date()
 
 
 def from_fields(args, name: str) -> str | None:

@@ -1,14 +1,17 @@
 """Crew pages for games: the control page (start the programme's game, drive it, type
 show-of-hands counts), the projector screen of the live game, and a run's results."""
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ..errors import get_or_404
 from ..games import joinurl
-from ..games.machine import GameError, engine_for
+from .. import games as game_area
+from ..games.machine import GameError
 from ..games.results import run_summary, screening_results
-from ..models import Game, GameRun, Screening
+from ..models import Game, GameRun, ProgrammeItem, Screening
+from ..qr import qr_svg
 from ..tours import queries
 from .auth import guard_crew_blueprint
 
@@ -54,13 +57,9 @@ def message_for(exc: GameError) -> str:
     return str(MESSAGES.get(exc.code, exc.message))
 
 
-def _titles() -> dict:
-    return {g.id: (g.title_hi, g.title_en, g.kind) for g in Game.select()}
-
-
 @bp.get("/")
 def index():
-    engine = engine_for(current_app)
+    engine = game_area.machine_of(current_app)
     engine.ensure_loaded()
     player_screening, player_item = _player_item()
     screening = None
@@ -77,7 +76,7 @@ def index():
         for run in GameRun.select().where(GameRun.screening == screening.id).order_by(GameRun.started_at):
             runs[(run.game_id, run.phase)] = run
     return render_template("games/index.html", screening=screening, game_items=game_items,
-                           current=current, runs=runs, titles=_titles(),
+                           current=current, runs=runs, titles=ProgrammeItem.titles(),
                            games=list(Game.select().order_by(Game.kind, Game.id)),
                            live=engine.live, join=joinurl.join_url_for(current_app.config, request.host,
                                                                        request.scheme))
@@ -88,7 +87,7 @@ def start():
     form = request.form
     position = form.get("position", "")
     try:
-        engine_for(current_app).start(form.get("screening", ""), form.get("game", ""),
+        game_area.machine_of(current_app).start(form.get("screening", ""), form.get("game", ""),
                                       phase=form.get("phase", ""),
                                       position=int(position) if position.isdigit() else None)
     except GameError as exc:
@@ -102,14 +101,12 @@ def projector():
     url = joinurl.join_url_for(current_app.config, request.host, request.scheme)
     back = url_for("run.projector") if "run.projector" in current_app.view_functions else ""
     return render_template("games/projector.html", join_url=url, short=joinurl.short_address(url),
-                           qr=Markup(joinurl.qr_svg(url)), back_url=back)
+                           qr=Markup(qr_svg(url, box_size=10, border=2)), back_url=back)
 
 
 @bp.get("/runs/<run_id>")
 def run_results(run_id):
-    run = GameRun.get_or_none(GameRun.id == run_id)
-    if run is None:
-        abort(404)
+    run = get_or_404(GameRun.select().where(GameRun.id == run_id), "No such run.", field=None)
     screening = queries.screenings().where(Screening.id == run.screening_id).first()
     results = screening_results(run.screening_id)
     pair = next((c for c in results["before_after"] if run.id in (c["before_run"], c["after_run"])), None)
@@ -119,8 +116,6 @@ def run_results(run_id):
 
 @bp.get("/screenings/<screening_id>")
 def screening(screening_id):
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        abort(404)
+    s = queries.screening(screening_id)
     return render_template("games/screening.html", screening=s, results=screening_results(s.id))
 

@@ -1,4 +1,5 @@
-"""Hindi and English: Flask-Babel, the language choice, and compiling the catalogues.
+"""Hindi and English: Flask-Babel, the language choice, compiling the catalogues, and the
+`local_time` filter (times are UTC in storage, local on screen).
 
 Catalogue sources are `vanapp/translations/<lang>/*.po`, one file per area so areas can be
 translated independently; they are merged and compiled into the data dir at start-up
@@ -12,6 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
+
 
 LANGUAGES = {"hi": "हिन्दी", "en": "English"}
 DEFAULT_LANGUAGE = "hi"

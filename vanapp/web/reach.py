@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import current_app, request
 from flask_babel import gettext as _
 
+from .. import parts
 from ..games import joinurl
 
 TOKEN_HEADER = "X-VanKit-Server"
@@ -110,7 +111,12 @@ def init_app(app):
                            wildcard=joinurl.is_wildcard(config.get("LISTEN_HOST", "")))
         app.extensions["reach"] = check.start()
 
-    app.extensions.setdefault("vanapp_start_hooks", []).append(start)
+    def stop(app):
+        check = app.extensions.pop("reach", None)
+        if check is not None:
+            check.stop()
+
+    parts.register(app, start=start, stop=stop)
 
     @app.after_request
     def _tag(response):

@@ -2,33 +2,16 @@
 programme on screen, controls, proof of play), the phone remote and the projector page. They
 read and command the player through the JSON API (/api/v1/player, /api/v1/screenings/<id>/...),
 polling twice a second."""
-from flask import Blueprint, abort, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from peewee import fn
 from werkzeug.routing import BuildError
 
-from ..models import Game, MediaItem, PlayLog, ProgrammeItem, Screening
+from ..models import PlayLog, ProgrammeItem, Screening
 from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
 bp = Blueprint("run", __name__, url_prefix="/run")
 guard_crew_blueprint(bp)
-
-
-def _start_player(app):
-    from ..player import get_player
-    get_player(app)
-
-
-# `vanapp serve` starts the player before the first request (libVLC loads once, and a
-# play log left "playing" by a power cut is closed as interrupted), so Start is quick.
-bp.record_once(lambda state: state.app.extensions.setdefault("vanapp_start_hooks", [])
-               .append(_start_player))
-
-
-def _titles():
-    titles = {m.id: (m.title_hi, m.title_en) for m in MediaItem.select()}
-    titles.update({g.id: (g.title_hi, g.title_en) for g in Game.select()})
-    return titles
 
 
 def _snapshot():
@@ -40,9 +23,9 @@ def _run_page(screening):
     items = list(queries.programme(screening.id)) if screening else []
     plays = list(PlayLog.for_screening(screening.id)) if screening else []
     tz = current_app.config["TIMEZONE"]
-    return render_template("run/console.html", screening=screening, items=items, titles=_titles(),
-                           plays=plays, snapshot=_snapshot(), timezone=tz,
-                           today=queries.local_now(tz).date().isoformat())
+    return render_template("run/console.html", screening=screening, items=items,
+                           titles=ProgrammeItem.titles(), plays=plays, snapshot=_snapshot(),
+                           timezone=tz, today=queries.local_now(tz).date().isoformat())
 
 
 @bp.get("/")
@@ -74,10 +57,7 @@ def _programme_sizes(ids) -> dict:
 
 @bp.get("/<screening_id>")
 def screening(screening_id):
-    found = queries.screenings().where(Screening.id == screening_id).first()
-    if found is None:
-        abort(404)
-    return _run_page(found)
+    return _run_page(queries.screening(screening_id))
 
 
 @bp.get("/remote")

@@ -5,7 +5,6 @@ vanapp.sync (the same code as `vanapp pair`, `vanapp sync` and `vanapp export-bu
 import io
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request,
                    send_file, url_for)
@@ -14,11 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from ..ids import new_id, to_iso, utcnow
 from ..models import SyncParked
-from ..sync import auto, bundle, client, state
+from .. import localtime, sync
+from ..sync import bundle, client, state
 from .auth import guard_crew_blueprint
 from .errors import wants_json
 
-bp = Blueprint("syncui", __name__, url_prefix="/sync")
+bp = Blueprint("sync", __name__, url_prefix="/sync")
 guard_crew_blueprint(bp)
 
 # vanapp.sync.client.ERRORS, in the crew's language (by error code).
@@ -64,16 +64,8 @@ PHASES = {
 }
 
 
-def _start_auto(app):
-    auto.runner_for(app).start_auto()
-
-
-# `vanapp serve` starts the automatic sync (VANAPP_SYNC_INTERVAL; tests set it to 0).
-bp.record_once(lambda s: s.app.extensions.setdefault("vanapp_start_hooks", []).append(_start_auto))
-
-
 def _runner():
-    return auto.runner_for(current_app._get_current_object())
+    return sync.runner(current_app)
 
 
 def _local(when) -> str | None:
@@ -185,7 +177,7 @@ def sync_now():
     if wants_json():
         return jsonify(dict(sync_status(), started=started, notice=message)), (202 if started else 409)
     flash(message, "ok" if started else "warn")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/pair")
@@ -201,10 +193,10 @@ def pair():
             hub_url = link_url or ""
     if not hub_url or not code:
         flash(_("Give the hub's address and the pairing code, or paste the pairing link."), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     if not hub_url.startswith(("http://", "https://")):
         flash(_("The hub's address must start with http:// or https://"), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     try:
         outcome = client.pair(hub_url, code, timeout=20.0)
     except client.SyncError as exc:
@@ -217,9 +209,9 @@ def pair():
         elif exc.code in ("pairing", "wrong_van") and exc.detail:
             words = _("Pairing did not work: the hub said: %(reason)s", reason=exc.detail)
         flash(words, "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     flash(_("Paired: this laptop is %(van)s on %(hub)s.", van=outcome["van_id"], hub=outcome["hub_url"]), "ok")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/parked/retry")
@@ -237,7 +229,7 @@ def retry_parked():
         flash(_("%(n)d record(s) queued again: they go with the next sync.", n=count), "ok")
     else:
         flash(_("Nothing to retry: the record is no longer parked."), "warn")
-    return redirect(url_for("syncui.status"))
+    return redirect(url_for("sync.status"))
 
 
 @bp.post("/bundle")
@@ -246,8 +238,8 @@ def export_bundle():
     creds = state.credentials()
     if creds is None:
         flash(_("Pair this van with the hub once, so that the hub can check its bundles."), "error")
-        return redirect(url_for("syncui.status"))
-    stamp = utcnow().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y%m%d-%H%M")
+        return redirect(url_for("sync.status"))
+    stamp = localtime.text(utcnow(), current_app.config["TIMEZONE"], "%Y%m%d-%H%M")
     name = f"vankit-{creds[1]}-{stamp}.vkb"
     folder = Path(current_app.config["DATA_DIR"]) / "bundles"
     folder.mkdir(parents=True, exist_ok=True)
@@ -257,7 +249,7 @@ def export_bundle():
         data = path.read_bytes()
     except bundle.BundleError as exc:
         flash(_("The bundle could not be made: %(why)s", why=str(exc)), "error")
-        return redirect(url_for("syncui.status"))
+        return redirect(url_for("sync.status"))
     finally:
         if path.exists():
             os.unlink(path)

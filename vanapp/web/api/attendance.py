@@ -2,53 +2,29 @@
 
 Every write answers only after its commit; every refusal is the one JSON error shape and
 writes nothing."""
-import json
-
-from flask import Response, jsonify, request, url_for
+from flask import Response, jsonify, url_for
 from peewee import SqliteDatabase
 
 from ...attendance import participants, report, tally
-from ...protocol import summary
+from ...errors import AppError
 from ...models import db
-from ..errors import ApiError
+from ...qr import qr_code, qr_png
+from ..body import json_body
 from . import bp
 from .pagination import page
-
-
-def _refuse(exc: tally.AttendanceError):
-    raise ApiError(exc.status, exc.code, exc.message, field=exc.field)
-
-
-def _body() -> dict:
-    # Parsed whatever the Content-Type says: a script that forgot the header still gets a clear answer.
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        raise ApiError(400, "bad_json", "Send a JSON object body (Content-Type: application/json).",
-                       field="body")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        # RecursionError: "[[[[…" nested deeper than the parser goes is bad JSON too, not a 500
-        raise ApiError(400, "bad_json", "The body is not valid JSON.", field="body") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_json", "The body must be a JSON object.", field="body")
-    return data
 
 
 def _require(data: dict, *names):
     for name in names:
         if name not in data or data[name] is None:
-            raise ApiError(400, "missing", f"{name} is required.", field=name)
+            raise AppError(400, "missing", f"{name} is required.", field=name)
 
 
 @bp.post("/screenings/<screening_id>/attendance")
 def post_tap(screening_id):
-    data = _body()
-    try:
-        done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
-                                at=data.get("at"), device=data.get("device"))
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    data = json_body()
+    done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
+                            at=data.get("at"), device=data.get("device"))
     # "taps": how many taps the screening had stored when these counts were read; it only grows,
     # so a phone keeps whichever answer has more and ignores a late, older one.
     body = {"id": done.id, "duplicate": done.duplicate, "counts": done.counts,
@@ -60,43 +36,31 @@ def post_tap(screening_id):
 
 @bp.get("/screenings/<screening_id>/attendance")
 def get_attendance(screening_id):
-    try:
-        tally.get_screening(screening_id)
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    tally.get_screening(screening_id)
     return jsonify(tally.state(screening_id))
 
 
 @bp.post("/screenings/<screening_id>/headcounts")
 def post_headcount(screening_id):
-    data = _body()
-    try:
-        tally.get_screening(screening_id)
-        _require(data, "kind", "count")
-        done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
-                                      at=data.get("at"))
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    data = json_body()
+    tally.get_screening(screening_id)
+    _require(data, "kind", "count")
+    done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
+                                  at=data.get("at"))
     return jsonify({"id": done.id, "duplicate": done.duplicate, "headcounts": done.headcounts}), 201
 
 
 @bp.post("/screenings/<screening_id>/participants")
 def post_participant(screening_id):
-    data = _body()
-    try:
-        tally.get_screening(screening_id)
-        person, duplicate = participants.sign_in(screening_id, data)
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    data = json_body()
+    tally.get_screening(screening_id)
+    person, duplicate = participants.sign_in(screening_id, data)
     return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), 201
 
 
 @bp.get("/screenings/<screening_id>/participants")
 def list_participants(screening_id):
-    try:
-        tally.get_screening(screening_id)
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    tally.get_screening(screening_id)
     return jsonify(page(participants.for_screening(screening_id), participants.wire,
                         "api.list_participants", screening_id=screening_id))
 
@@ -105,16 +69,13 @@ def list_participants(screening_id):
 def find_participant(code):
     found = participants.find(code)
     if not found:
-        raise ApiError(404, "not_found", f"No participant with the code {code[:40]!r}.", field="code")
+        raise AppError(404, "not_found", f"No participant with the code {code[:40]!r}.", field="code")
     return jsonify({"items": [participants.wire(p) for p in found], "next": None})
 
 
 def _summary(screening_id) -> tuple[dict, str]:
     """The screening's report and its signed QR text, or the API's refusal."""
-    try:
-        data = report.screening_report(screening_id)
-    except tally.AttendanceError as exc:
-        _refuse(exc)
+    data = report.screening_report(screening_id)
     return data, report.summary_qr_text(data)
 
 
@@ -122,7 +83,7 @@ def _summary(screening_id) -> tuple[dict, str]:
 def get_summary(screening_id):
     """The screening's report and its signed QR text (what the summary page shows)."""
     data, text = _summary(screening_id)
-    data["qr"] = {"text": text, "version": summary.qr_code(text).version, "error_correction": "M",
+    data["qr"] = {"text": text, "version": qr_code(text).version, "error_correction": "M",
                   "png": url_for("api.get_summary_png", screening_id=screening_id)}
     return jsonify(data)
 
@@ -131,7 +92,7 @@ def get_summary(screening_id):
 def get_summary_png(screening_id):
     """The signed summary QR code as a PNG (the same text as "qr"."text" above)."""
     _data, text = _summary(screening_id)
-    return Response(summary.qr_png(text), mimetype="image/png", headers={"Cache-Control": "no-store"})
+    return Response(qr_png(text), mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
 @bp.get("/attendance/storage")

@@ -13,30 +13,17 @@ import time
 
 from flask import current_app, jsonify, request, url_for
 
-from ...games.machine import GameError, engine_for
+from ... import games
 from ...games.results import before_after, run_summary
 from ...models import Game, GameRun
-from ..errors import ApiError
+from ...errors import AppError, get_or_404
+from ..body import json_body
 from . import bp
 from .pagination import page
 
 
 def _engine():
-    return engine_for(current_app)
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "Send a JSON object.")
-    return data
-
-
-def _do(call, *args, **kwargs):
-    try:
-        return call(*args, **kwargs)
-    except GameError as exc:
-        raise ApiError(exc.status, exc.code, exc.message, field=exc.field)
+    return games.machine_of(current_app)
 
 
 def _game_dict(g: Game) -> dict:
@@ -59,17 +46,17 @@ def games_live():
 
 @bp.post("/games/runs")
 def games_start():
-    data = _body()
+    data = json_body()
     position = data.get("position")
     if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
-        raise ApiError(400, "bad_request", "position is a programme index (0 or more).", field="position")
+        raise AppError(400, "bad_request", "position is a programme index (0 or more).", field="position")
     for name in ("screening", "game"):
         if not isinstance(data.get(name), str) or not data[name]:
-            raise ApiError(400, "bad_request", f"{name} is required.", field=name)
+            raise AppError(400, "bad_request", f"{name} is required.", field=name)
     phase = data.get("phase") or ""
     if not isinstance(phase, str):
-        raise ApiError(400, "bad_request", "phase must be before, after or empty.", field="phase")
-    run_id = _do(_engine().start, data["screening"], data["game"], phase=phase, position=position)
+        raise AppError(400, "bad_request", "phase must be before, after or empty.", field="phase")
+    run_id = _engine().start(data["screening"], data["game"], phase=phase, position=position)
     response = jsonify(run=run_id, live=_engine().crew_state())
     response.status_code = 201
     response.headers["Location"] = url_for("api.games_run", run_id=run_id)
@@ -83,29 +70,29 @@ ACTIONS = {"next": "advance", "close": "close", "reveal": "reveal", "finish": "f
 def games_action(action):
     engine = _engine()
     if action == "judge":
-        correct = _body().get("correct")
+        correct = json_body().get("correct")
         if not isinstance(correct, bool):
-            raise ApiError(400, "bad_request", "correct must be true or false.", field="correct")
-        _do(engine.judge, correct)
+            raise AppError(400, "bad_request", "correct must be true or false.", field="correct")
+        engine.judge(correct)
     elif action == "score":
-        data = _body()
+        data = json_body()
         delta = data.get("delta")
         if not isinstance(data.get("team"), str) or delta not in (1, -1) or isinstance(delta, bool):
-            raise ApiError(400, "bad_request", "Send {team, delta: 1 or -1}.", field="delta")
-        _do(engine.adjust_score, data["team"], delta)
+            raise AppError(400, "bad_request", "Send {team, delta: 1 or -1}.", field="delta")
+        engine.adjust_score(data["team"], delta)
     elif action in ACTIONS:
-        _do(getattr(engine, ACTIONS[action]))
+        getattr(engine, ACTIONS[action])()
     else:
-        raise ApiError(404, "not_found", f"No action {action!r}.")
+        raise AppError(404, "not_found", f"No action {action!r}.")
     return jsonify(engine.crew_state())
 
 
 @bp.put("/games/live/hands")
 def games_hands():
-    data = _body()
+    data = json_body()
     if not isinstance(data.get("question"), str) or not isinstance(data.get("counts"), dict):
-        raise ApiError(400, "bad_request", "Send {question, counts: {choice: number}}.", field="counts")
-    _do(_engine().set_hands, data["question"], data["counts"])
+        raise AppError(400, "bad_request", "Send {question, counts: {choice: number}}.", field="counts")
+    _engine().set_hands(data["question"], data["counts"])
     return jsonify(_engine().crew_state())
 
 
@@ -119,9 +106,7 @@ def games_runs():
 
 @bp.get("/games/runs/<run_id>")
 def games_run(run_id):
-    run = GameRun.get_or_none(GameRun.id == run_id)
-    if run is None:
-        raise ApiError(404, "not_found", "No such run.")
+    run = get_or_404(GameRun.select().where(GameRun.id == run_id), "No such run.", field=None)
     out = run_summary(run)
     if run.phase in ("before", "after"):
         out["before_after"] = before_after(run.screening_id, run.game_id)

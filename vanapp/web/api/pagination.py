@@ -1,7 +1,7 @@
 """The one pagination style of the API: `?limit=&offset=`, answered as {"items": [...], "next": url|null}."""
 from flask import request, url_for
 
-from ..errors import ApiError
+from ...errors import AppError
 
 MAX_LIMIT = 500
 
@@ -11,9 +11,9 @@ def page(query, serialize, endpoint: str, **values):
         limit = int(request.args.get("limit", 100))
         offset = int(request.args.get("offset", 0))
     except ValueError:
-        raise ApiError(400, "bad_request", "limit and offset must be whole numbers.", field="limit")
+        raise AppError(400, "bad_request", "limit and offset must be whole numbers.", field="limit")
     if not (1 <= limit <= MAX_LIMIT) or offset < 0:
-        raise ApiError(400, "bad_request", f"limit must be 1..{MAX_LIMIT} and offset at least 0.", field="limit")
+        raise AppError(400, "bad_request", f"limit must be 1..{MAX_LIMIT} and offset at least 0.", field="limit")
     rows = list(query.limit(limit + 1).offset(offset))
     more = len(rows) > limit
     args = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}

@@ -1,11 +1,12 @@
 """The player and the screening lifecycle over JSON: /api/v1/player[...] commands and state,
 /api/v1/screenings/<id>/plays (proof of play) and .../start|finish|cancel|reschedule."""
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
-from ...models import PlayLog, Screening
+from ...errors import AppError
+from ...models import PlayLog
 from ...player import PlayError, get_player
 from ...tours import lifecycle, queries
-from ..errors import ApiError
+from ..body import json_body
 from . import bp
 from .pagination import page
 
@@ -16,31 +17,15 @@ def _player():
     return get_player(current_app._get_current_object())
 
 
-def _body() -> dict:
-    if not request.data:
-        return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object.")
-    return body
-
-
-def _api_error(exc):
-    return ApiError(exc.status, exc.code, exc.message, field=exc.field)
-
-
 def _whole(body: dict, name: str, default=None):
     value = body.get(name, default)
     if value is None or isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(400, "bad_request", f"{name} must be a whole number.", field=name)
+        raise AppError(400, "bad_request", f"{name} must be a whole number.", field=name)
     return value
 
 
 def _command(fn, *args):
-    try:
-        return jsonify(fn(*args))
-    except PlayError as exc:
-        raise _api_error(exc) from None
+    return jsonify(fn(*args))
 
 
 @bp.get("/player")
@@ -50,16 +35,14 @@ def player_state():
 
 @bp.post("/player/play")
 def player_play():
-    body = _body()
+    body = json_body(required=False)
     screening_id = body.get("screening")
     if not isinstance(screening_id, str) or not screening_id:
-        raise ApiError(400, "bad_request", "screening (a screening id) is required.", field="screening")
+        raise AppError(400, "bad_request", "screening (a screening id) is required.", field="screening")
     from_index = _whole(body, "from", 0)
-    screening = Screening.get_or_none(Screening.id == screening_id)
-    if screening is None:
-        raise ApiError(404, "not_found", f"No screening {screening_id}.", field="screening")
+    screening = queries.screening(screening_id, field="screening")
     if screening.status == "cancelled":
-        raise ApiError(409, "bad_status", "This screening is cancelled: reschedule it to play it.",
+        raise AppError(409, "bad_status", "This screening is cancelled: reschedule it to play it.",
                        field="screening")
     return _command(_player().play, screening_id, from_index)
 
@@ -71,30 +54,23 @@ def player_action(action):
 
 @bp.post("/player/seek")
 def player_seek():
-    return _command(_player().seek, _whole(_body(), "ms"))
+    return _command(_player().seek, _whole(json_body(required=False), "ms"))
 
 
 @bp.post("/player/volume")
 def player_volume():
-    return _command(_player().set_volume, _whole(_body(), "level"))
-
-
-def _screening_or_404(screening_id):
-    screening = queries.screenings().where(Screening.id == screening_id).first()
-    if screening is None:
-        raise ApiError(404, "not_found", f"No screening {screening_id}.", field="id")
-    return screening
+    return _command(_player().set_volume, _whole(json_body(required=False), "level"))
 
 
 @bp.get("/screenings/<screening_id>/plays")
 def screening_plays(screening_id):
-    _screening_or_404(screening_id)
+    queries.screening(screening_id)
     return jsonify(page(PlayLog.for_screening(screening_id), PlayLog.to_wire,
                         "api.screening_plays", screening_id=screening_id))
 
 
 def _lifecycle_answer(screening_id, event, status=200, **extra):
-    out = {"screening": queries.screening_dict(_screening_or_404(screening_id)),
+    out = {"screening": queries.screening_dict(queries.screening(screening_id)),
            "event": event.to_wire()}
     out.update(extra)
     return jsonify(out), status
@@ -121,14 +97,11 @@ def screening_start(screening_id):
     The start is committed even if the player cannot play (libVLC missing): the crew can still
     count and run games; the answer then carries the player's error.
     """
-    body = _body()
+    body = json_body(required=False)
     play = body.get("play", True)
     if not isinstance(play, bool):
-        raise ApiError(400, "bad_request", "play must be true or false.", field="play")
-    try:
-        event = lifecycle.start(screening_id)
-    except lifecycle.LifecycleError as exc:
-        raise _api_error(exc) from None
+        raise AppError(400, "bad_request", "play must be true or false.", field="play")
+    event = lifecycle.start(screening_id)
     extra = {}
     on_screen = _player().snapshot() if play else {}
     if play and on_screen.get("screening") == screening_id and on_screen.get("state") in (
@@ -144,38 +117,28 @@ def screening_start(screening_id):
 
 @bp.post("/screenings/<screening_id>/finish")
 def screening_finish(screening_id):
-    try:
-        event = lifecycle.finish(screening_id)
-    except lifecycle.LifecycleError as exc:
-        raise _api_error(exc) from None
+    event = lifecycle.finish(screening_id)
     return _lifecycle_answer(screening_id, event, player=_stop_if_on_screen(screening_id))
 
 
 @bp.post("/screenings/<screening_id>/cancel")
 def screening_cancel(screening_id):
-    body = _body()
+    body = json_body(required=False)
     reason, text = body.get("reason"), body.get("text", "")
     if not isinstance(reason, str) or not reason.strip():
-        raise ApiError(400, "bad_request", "reason is required: rain, generator, no_audience or other.",
+        raise AppError(400, "bad_request", "reason is required: rain, generator, no_audience or other.",
                        field="reason")
     if not isinstance(text, str):
-        raise ApiError(400, "bad_request", "text must be a string.", field="text")
-    try:
-        event = lifecycle.cancel(screening_id, reason, text)
-    except lifecycle.LifecycleError as exc:
-        raise _api_error(exc) from None
+        raise AppError(400, "bad_request", "text must be a string.", field="text")
+    event = lifecycle.cancel(screening_id, reason, text)
     return _lifecycle_answer(screening_id, event, player=_stop_if_on_screen(screening_id))
 
 
 @bp.post("/screenings/<screening_id>/reschedule")
 def screening_reschedule(screening_id):
-    body = _body()
+    body = json_body(required=False)
     for name in ("date", "start"):
         if not isinstance(body.get(name), str) or not body.get(name):
-            raise ApiError(400, "bad_request", f"{name} is required.", field=name)
-    try:
-        event = lifecycle.reschedule(screening_id, body["date"], body["start"],
-                                     current_app.config["TIMEZONE"])
-    except lifecycle.LifecycleError as exc:
-        raise _api_error(exc) from None
+            raise AppError(400, "bad_request", f"{name} is required.", field=name)
+    event = lifecycle.reschedule(screening_id, body["date"], body["start"], current_app.config["TIMEZONE"])
     return _lifecycle_answer(screening_id, event)

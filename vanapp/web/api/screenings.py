@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ...models import Screening
 from ...tours import lifecycle, queries
-from ..errors import ApiError
+from ...errors import AppError
 from . import bp
 from .pagination import page
 
@@ -21,7 +21,7 @@ def list_screenings():
         if value is None:
             continue
         if not DATE.match(value):
-            raise ApiError(400, "bad_request", f"{arg} must be a date like 2026-12-03.", field=arg)
+            raise AppError(400, "bad_request", f"{arg} must be a date like 2026-12-03.", field=arg)
         query = query.where({"ge": Screening.date >= value, "le": Screening.date <= value,
                              "eq": Screening.date == value}[op])
     status = request.args.get("status")
@@ -32,18 +32,12 @@ def list_screenings():
 
 @bp.get("/screenings/<screening_id>")
 def get_screening(screening_id):
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    if s is None:
-        raise ApiError(404, "not_found", f"No screening {screening_id}.", field="id")
-    return jsonify(queries.screening_dict(s, with_programme=True))
+    return jsonify(queries.screening_dict(queries.screening(screening_id), with_programme=True))
 
 
 @bp.post("/screenings/<screening_id>/held")
 def screening_held(screening_id):
     """Mark an earlier screening held: it took place, but was not run (or not finished) here."""
-    try:
-        event = lifecycle.mark_held(screening_id)
-    except lifecycle.LifecycleError as exc:
-        raise ApiError(exc.status, exc.code, exc.message, field=exc.field) from None
-    s = queries.screenings().where(Screening.id == screening_id).first()
-    return jsonify({"screening": queries.screening_dict(s), "event": event.to_wire()})
+    event = lifecycle.mark_held(screening_id)
+    return jsonify({"screening": queries.screening_dict(queries.screening(screening_id)),
+                    "event": event.to_wire()})

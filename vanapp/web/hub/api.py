@@ -4,14 +4,16 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
+from ...errors import AppError
 from ...hub import pairing, pull, receive
 from ...ids import to_iso, utcnow
 from ...models import Van, db
 from ...protocol import records
 from ...protocol.openapi import spec
 from ...protocol.summary import SummaryError, decode_summary
-from ...protocol.wire import WireError, unpack
-from ..errors import ApiError, wants_json
+from ...protocol.wire import unpack
+from ..body import json_body
+from ..errors import wants_json
 from ..extensions import csrf, limiter
 
 bp = Blueprint("hubapi", __name__)
@@ -22,10 +24,7 @@ OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})")
 
 
 def _van() -> Van:
-    try:
-        van = pairing.authenticate(request.headers.get("Authorization", ""))
-    except pairing.AuthError as exc:
-        raise ApiError(401, exc.code, exc.message) from None
+    van = pairing.authenticate(request.headers.get("Authorization", ""))
     now = utcnow()
     changes = {}
     if van.last_seen_at is None or (now - van.last_seen_at).total_seconds() > SEEN_EVERY:
@@ -50,10 +49,10 @@ def _van() -> Van:
 @limiter.limit("10 per minute")
 def pair():
     """Exchange a one-time pairing code for the van's id and secret."""
-    body = request.get_json(silent=True)
-    code = body.get("code") if isinstance(body, dict) else None
+    body = json_body()
+    code = body.get("code")
     if not isinstance(code, str):
-        raise ApiError(400, "malformed", "send JSON {\"code\": \"XXXX-XXXX\"}", field="code")
+        raise AppError(400, "malformed", "send JSON {\"code\": \"XXXX-XXXX\"}", field="code")
     proposed = body.get("secret")
     if proposed is not None:
         try:
@@ -61,16 +60,16 @@ def pair():
         except ValueError:
             proposed = b""
         if len(proposed) != pairing.SECRET_BYTES:
-            raise ApiError(400, "malformed", f"secret: {pairing.SECRET_BYTES} random bytes as hex", field="secret")
+            raise AppError(400, "malformed", f"secret: {pairing.SECRET_BYTES} random bytes as hex", field="secret")
     expect = body.get("van")
     if expect is not None and not isinstance(expect, str):
-        raise ApiError(400, "malformed", "van: the van id this laptop already is, as a string", field="van")
+        raise AppError(400, "malformed", "van: the van id this laptop already is, as a string", field="van")
     try:
         van, secret = pairing.redeem(code, secret=proposed, expect_van=expect or None)
     except pairing.PairingError as exc:
-        if exc.code == "wrong_van":
-            raise ApiError(409, exc.code, exc.message, field="van", van=exc.van) from None
-        raise ApiError(410 if exc.code == "expired" else 404, exc.code, exc.message, field="code") from None
+        if exc.code == "wrong_van":      # about the laptop's van, and the van the code is for
+            raise AppError(409, exc.code, exc.message, field="van", van=exc.van) from None
+        raise
     return jsonify(van_id=van.id, name=van.name, secret=secret, paired_at=to_iso(van.paired_at))
 
 
@@ -101,18 +100,12 @@ def state():
 def push():
     """Apply one batch (gzip JSON, see PROTOCOL.md) in one transaction; answer with the ack."""
     van = _van()
-    body = request.get_data(cache=False)
-    try:
-        document = unpack(body)
-    except WireError as exc:
-        raise ApiError(exc.status, "too_large" if exc.status == 413 else "malformed", exc.message,
-                       field=exc.where) from None
+    document = unpack(request.get_data(cache=False))
     try:
         ack = receive.apply_batch(van.id, document, "push", current_app.config.get("TIMEZONE", "Asia/Kolkata"))
     except receive.BatchRefused as exc:
         current_app.logger.warning("batch from %s refused: %s %s", van.id, exc.code, exc.message)
-        extra = {"records": exc.records} if exc.records else {}
-        raise ApiError(exc.status, exc.code, exc.message, field=exc.field, **extra) from None
+        raise
     return jsonify(ack)
 
 
@@ -124,7 +117,7 @@ def pull_changes():
         cursor = int(request.args.get("cursor", "0"))
         limit = min(max(int(request.args.get("limit", pull.PAGE)), 1), pull.PAGE)
     except ValueError:
-        raise ApiError(400, "malformed", "cursor and limit must be integers", field="cursor") from None
+        raise AppError(400, "malformed", "cursor and limit must be integers", field="cursor") from None
     document = pull.changes_for(van.id, cursor, limit)
     with db.atomic():
         Van.update(last_sync_at=utcnow()).where(Van.id == van.id).execute()
@@ -146,8 +139,8 @@ def summary(van_id, payload):
     try:
         night = decode_summary(f"/s/{van_id}/{payload}", key_lookup)
     except SummaryError as exc:
-        if wants_json() or request.method == "POST":
-            raise ApiError(400, "bad_summary", str(exc)) from None
+        if wants_json() or request.method == "POST":       # POST: scripts, answered in JSON
+            return jsonify(exc.body()), exc.status
         return render_template("hub/summary_received.html", error=str(exc), night=None), 400
     row, created = receive.store_summary(night)
     if wants_json() or request.method == "POST":

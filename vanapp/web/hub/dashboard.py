@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, reports
 from ...hub.game_texts import game_texts
-from ...hub.accounts import guard_hub_blueprint
 from ...hub.facts import GENDER_AGE, OTHER
 from ...models import GameResult, GameRun, ScreeningEvent
 from . import charts
+from .auth import guard_hub_blueprint
 
 bp = Blueprint("hub", __name__)
 guard_hub_blueprint(bp)
@@ -27,14 +27,6 @@ METRICS = {
 SOURCES = {"synced": _l("synced records"), "qr_summary": _l("from QR summary"), "": _l("nothing received")}
 STATUSES = {"planned": _l("Planned"), "in_progress": _l("In progress"), "done": _l("Done"),
             "cancelled": _l("Cancelled")}
-
-
-@bp.app_template_filter("hub_time")
-def hub_time(value) -> str:
-    """A stored UTC time as local weekday, date and time for the screen (VANAPP_TIMEZONE), in
-    the page's language."""
-    from ..dates import when
-    return when(value)
 
 
 RECORD_KINDS = {"tap": _l("Tap"), "correction": _l("Correction"), "headcount": _l("Headcount"),

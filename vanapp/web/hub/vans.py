@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
+from ... import qr
 from ...hub import pairing
-from ...hub.accounts import guard_hub_blueprint
 from ...models import Van
+from .auth import guard_hub_blueprint
 
 bp = Blueprint("hubvans", __name__, url_prefix="/vans")
 guard_hub_blueprint(bp)
@@ -51,12 +52,16 @@ def _forget_qr_files(van_id: str) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _inline(svg: str) -> str:
+    return svg[svg.index("<svg"):]        # markup for the page, without an XML declaration
+
+
 def _show_code(van: Van, code: str, created: bool) -> Response:
     url, local_only = hub_address()
     link = pairing.pairing_url(url, code)
     page = render_template("hub/van_code.html", van=van, code=pairing.format_code(code), hub_url=url,
                            link=link, local_only=local_only, created=created,
-                           qr=Markup(pairing.qr_svg(link)))
+                           qr=Markup(_inline(qr.qr_svg(link, box_size=8))))
     # the code works once: no cache keeps it, and a reload does not show it again
     return Response(page, headers={"Cache-Control": "no-store"})
 
