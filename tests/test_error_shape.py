@@ -17,7 +17,7 @@ from .support.factories import make_screening
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 EXTRAS = {"retry_after", "records"}
 JUNK = b"{not json"
-NO_BODY = {"api.player_action", "api.screening_finish"}     # commands that read no body
+NO_BODY = {"api.player_action", "api.screening_finish", "api.screening_held"}   # commands that read no body
 
 
 def assert_one_shape(response, where: str) -> dict:
