@@ -120,12 +120,12 @@ def walked(chromium, tmp_path_factory):
     hub = None
     walker = Walker(chromium, evening.url)
     try:
-        for stage, step in (("night", evening.night), ("revealed", evening.revealed), ("after", evening.after)):
+        for stage, step in (("night", evening.night), ("revealed", evening.revealed), ("buzzer", evening.buzzer),
+                            ("after", evening.after)):
             step()
             walker.walk([p for p in VAN_PAGES if p.stage == stage], evening.ids)
         hub = Hub(root / "hub").start(evening)
-        summary = evening.crew.get(f"{evening.url}/attendance/screenings/{evening.ids['tonight']}/summary").text
-        link = re.search(r'<code class="qr-text">([^<]+)</code>', summary).group(1).replace("&amp;", "&")
+        link = evening.crew.api("GET", f"/api/v1/screenings/{evening.ids['tonight']}/summary")["qr"]["text"]
         assert link.startswith(hub.url), link
         ids = dict(hub.ids, summary_path=link)
         walker.hub_url = hub.url

@@ -187,9 +187,25 @@ class Evening:
         self.stage = "revealed"
         return self
 
+    def buzzer(self):
+        """The quiz finished; the bell buzzer on, teams chosen, its first question open, two
+        phones rung (one team's turn to answer)."""
+        self._finish_live_game()
+        started = self.crew.api("POST", "/api/v1/games/runs", {"screening": self.ids["tonight"],
+                                                                "game": "bell-buzzer"})
+        run = self.ids["buzzer"] = started.get("run") or started.get("id")
+        for phone, team in zip(self.phones, ("red", "yellow", "blue")):
+            phone.api("/a/api/join", {"team": team})
+        self.crew.api("POST", "/api/v1/games/live/next")
+        q = self._live()["q"]["id"]
+        for phone in self.phones[:2]:
+            phone.api("/a/api/buzz", {"run": run, "question": q})
+        self.stage = "buzzer"
+        return self
+
     def after(self):
-        """The quiz finished, the poll after the film and the pledge played, the show finished."""
-        self.crew.api("POST", "/api/v1/games/live/finish")
+        """The games finished, the poll after the film and the pledge played, the show finished."""
+        self._finish_live_game()
         self.ids["poll_after"] = self._game("attitude", 4, "after", votes=("no", "no", "unsure"))
         self.ids["pledge"] = self._game("pledge", 5, votes=("pledge", "pledge"), finish=False)
         self.crew.api("POST", "/api/v1/games/live/finish")

@@ -5,7 +5,8 @@ page is walked too.
 
 `path` is formatted with the evening's ids; `stage` is the moment of the evening at which the
 page is visited ("night": the show on, the quiz's first question open; "revealed": its answer
-shown; "after": the games and the show finished; "hub": the van synced to the hub)."""
+shown; "buzzer": the bell buzzer on, a team's turn; "after": the games and the show finished;
+"hub": the van synced to the hub)."""
 from dataclasses import dataclass
 
 
@@ -44,6 +45,7 @@ VAN_PAGES = [
     Page("summary", "attendance.summary_page", "/attendance/screenings/{tonight}/summary", "crew",
          stage="after"),
     Page("games", "games.index", "/games/", "crew", wait="#control .live-title, #control .state-line"),
+    Page("games-buzzer", "games.index", "/games/", "crew", stage="buzzer", wait="#control .teams"),
     Page("games-after", "games.index", "/games/", "crew", stage="after"),
     Page("game-results", "games.run_results", "/games/runs/{quiz}", "crew", stage="after"),
     Page("poll-results", "games.run_results", "/games/runs/{poll_after}", "crew", stage="after"),
@@ -55,13 +57,17 @@ VAN_PAGES = [
 
     Page("projector-question", "run.projector", "/run/projector", "projector"),
     Page("projector-answer", "run.projector", "/run/projector", "projector", stage="revealed"),
+    Page("projector-buzzer", "run.projector", "/run/projector", "projector", stage="buzzer"),
     Page("projector-end", "run.projector", "/run/projector", "projector", stage="after"),
     Page("game-projector-question", "games.projector", "/games/projector", "projector", wait="#stage .question"),
     Page("game-projector-answer", "games.projector", "/games/projector", "projector", stage="revealed",
          wait="#stage .explanation"),
+    Page("game-projector-buzzer", "games.projector", "/games/projector", "projector", stage="buzzer",
+         wait="#stage .teams"),
     Page("game-projector-end", "games.projector", "/games/projector", "projector", stage="after"),
     Page("phone-question", "audience.play", "/a/", "audience", wait="#phone .choices"),
     Page("phone-answer", "audience.play", "/a/", "audience", stage="revealed", wait="#phone .reveal"),
+    Page("phone-buzzer", "audience.play", "/a/", "audience", stage="buzzer", wait="#phone .choices"),
     Page("phone-end", "audience.play", "/a/", "audience", stage="after"),
 ]
 

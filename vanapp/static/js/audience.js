@@ -103,7 +103,8 @@
     var parts = [el("p", {class: "phone-game", text: P(game.title)})];
     if (kind === "buzzer" && me && me.team) {
       var team = game.teams.filter(function (x) { return x.id === me.team; })[0];
-      parts.push(el("p", {class: "team-chip", style: {background: (team && team.colour) || "#555"}},
+      parts.push(el("p", {class: "team-chip", style: {background: (team && team.colour) || "#555",
+                                                      color: G.inkOn((team && team.colour) || "#555")}},
                     [t("your_team") + " " + teamName(state, me.team)]));
     }
     if (state.state === "finished") {
@@ -120,7 +121,8 @@
     if (kind === "buzzer" && !me.team) {
       parts.push(el("h1", {text: t("choose_team")}));
       parts.push(el("div", {class: "choices"}, game.teams.map(function (x) {
-        return el("button", {class: "choice team", type: "button", style: {background: x.colour || "#555"},
+        return el("button", {class: "choice team", type: "button",
+                              style: {background: x.colour || "#555", color: G.inkOn(x.colour || "#555")},
                               "data-team": x.id, onclick: function () { chooseTeam(state, x.id); }}, [P(x.name)]);
       })));
       return parts;

@@ -120,5 +120,19 @@
               [svg, el("span", {class: "key-letter", text: LETTERS[n]})]);
   }
 
-  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request, choiceKey: choiceKey };
+  /* The text colour that reads on a team's colour (a game file may choose yellow): dark ink on a
+     light colour, white on a dark one (WCAG relative luminance). */
+  function inkOn(colour) {
+    var m = /^#([0-9a-f]{6})$/i.exec(colour || "");
+    if (!m) return "#fff";
+    var rgb = [0, 2, 4].map(function (i) {
+      var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    return (light + 0.05) / 0.05 > 1.05 / (light + 0.05) ? "#1d1a24" : "#fff";
+  }
+
+  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request, choiceKey: choiceKey,
+                     inkOn: inkOn };
 })();

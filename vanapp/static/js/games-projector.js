@@ -73,7 +73,8 @@
     var queue = tally.queue || [];
     var cards = el("ul", {class: "teams"}, game.teams.map(function (x) {
       var pos = queue.indexOf(x.id);
-      return el("li", {class: "team" + (tally.turn === x.id ? " turn" : ""), style: {"--team": x.colour || "#555"},
+      return el("li", {class: "team" + (tally.turn === x.id ? " turn" : ""),
+                       style: {"--team": x.colour || "#555", color: G.inkOn(x.colour || "#555")},
                        "data-team": x.id}, [
         el("span", {class: "team-name", text: P(x.name)}),
         el("span", {class: "team-score", text: String(scores[x.id] || 0)}),
