@@ -108,10 +108,10 @@
       toggle.dataset.cmd = paused ? "resume" : "pause";
       var label = toggle.querySelector("span");
       if (label) {
-        toggle.firstChild.textContent = paused ? "▶" : "⏸";
+        toggle.firstChild.textContent = paused ? "▶" : "❚❚";
         label.textContent = paused ? S.resume : S.pause;
       } else {
-        toggle.textContent = (paused ? "▶ " : "⏸ ") + (paused ? S.resume : S.pause);
+        toggle.textContent = (paused ? "▶ " : "❚❚ ") + (paused ? S.resume : S.pause);
       }
       toggle.setAttribute("aria-label", paused ? S.resume : S.pause);
     }
