@@ -9,12 +9,15 @@ def game_texts() -> dict:
     out = {}
     for g in Game.select(Game.id, Game.title_hi, Game.title_en, Game.content):
         questions, choices = {}, {}
+        # a buzzer's results count the teams that rang: a team is said by its name
+        teams = {t.get("id"): ((t.get("name") or {}).get("hi", ""), (t.get("name") or {}).get("en", ""))
+                 for t in (g.content or {}).get("teams", []) or []}
         for q in (g.content or {}).get("questions", []) or []:
             text = q.get("text") or {}
             questions[q.get("id")] = (text.get("hi", ""), text.get("en", ""))
-            choices[q.get("id")] = {c.get("id"): ((c.get("text") or {}).get("hi", ""),
-                                                  (c.get("text") or {}).get("en", ""))
-                                    for c in q.get("choices", []) or []}
+            choices[q.get("id")] = dict(teams, **{c.get("id"): ((c.get("text") or {}).get("hi", ""),
+                                                                (c.get("text") or {}).get("en", ""))
+                                                  for c in q.get("choices", []) or []})
         if g.content and (g.content.get("pledge") or {}):     # a pledge's one "choice" is the pledge
             pledge = g.content["pledge"]
             questions.setdefault("pledge", (pledge.get("hi", ""), pledge.get("en", "")))
