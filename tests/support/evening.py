@@ -2,6 +2,7 @@
 (as `make run` loads them), tonight's show started, a quiz live with phones answering, taps, a
 headcount, a sign-in, a cancelled show; later the games and the show finished; and a hub that
 the van has paired with and synced to. Driven over HTTP as the pages and phones drive it."""
+import datetime as dt
 import json
 import re
 import shutil
@@ -165,6 +166,11 @@ class Evening:
         self.ids["participant"] = person.get("id") or person.get("participant", {}).get("id")
         self.crew.api("POST", f"/api/v1/screenings/{self.ids['cancelled']}/cancel",
                       {"reason": "rain", "text": ""})
+        # a show of yesterday that never ran: Run lists it under "earlier, not held yet"
+        today = self.crew.api("GET", f"/api/v1/screenings/{s}")["date"]
+        yesterday = (dt.date.fromisoformat(today) - dt.timedelta(days=1)).isoformat()
+        self.crew.api("POST", f"/api/v1/screenings/{self.ids['later']}/reschedule",
+                      {"date": yesterday, "start": "18:00"})
         self.phones = [Phone(self.url) for _ in range(3)]
         self.ids["poll_before"] = self._game("attitude", 0, "before", votes=("yes", "yes", "no"))
         self.ids["quiz"] = self._game("bell-quiz", 2, votes=(), finish=False)
@@ -212,6 +218,7 @@ class Evening:
         self.crew.api("POST", "/api/v1/player/stop", ok=(200, 409))
         self.crew.api("POST", f"/api/v1/screenings/{self.ids['tonight']}/headcounts", {"kind": "end", "count": 30})
         self.crew.api("POST", f"/api/v1/screenings/{self.ids['tonight']}/finish")
+        (self.media / "psa" / "neighbour.mp4").unlink()     # pre-flight now has a problem to name
         self.stage = "after"
         return self
 
