@@ -35,9 +35,15 @@ def media_dir(tmp_path):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app_media():
+    """The media folder the `app` fixture serves (a module overrides this fixture for its own)."""
+    return ROOT / "media"
+
+
+@pytest.fixture
+def app(tmp_path, app_media):
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"),
-                      "MEDIA_DIR": str(ROOT / "media"), "SCHEDULES_DIR": str(ROOT / "schedules")})
+                      "MEDIA_DIR": str(app_media), "SCHEDULES_DIR": str(ROOT / "schedules")})
     migrate()
     from vanapp import security
     with db.connection_context():
@@ -148,3 +154,13 @@ def need_zbarimg() -> None:
     import shutil
     if shutil.which("zbarimg") is None:
         pytest.fail("zbarimg is missing: `make test` installs Debian's zbar-tools package")
+
+
+@pytest.fixture
+def patient_expect():
+    """Playwright's `expect` waits up to 45 s in this test (a loaded 2-core box is slow, and a
+    show's steps wait on real playback), then back to its default."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=45_000)
+    yield expect
+    expect.set_options(timeout=5_000)

@@ -175,7 +175,7 @@ def test_summary_page_shows_counts_and_an_inline_qr(crew):
     page = crew.get(f"/attendance/screenings/{s.id}/summary").data.decode()
     assert '<svg' in page and "<img" not in page.split('class="qr"')[1][:200]
     assert 'data-category="women">2<' in page
-    text = page.split('class="qr-text">')[1].split("<")[0].replace("&amp;", "&")
+    text = page.split('data-text="')[1].split('"')[0].replace("&amp;", "&")
     night = summary.decode_summary(text, lambda van: summary.summary_key(security.van_secret()))
     assert night["counts"]["women"] == 2
 
@@ -189,7 +189,7 @@ def test_inline_svg_of_the_summary_page_is_read_by_zbar(crew):
     tally.record_tap(s.id, "men", 1)
     page = crew.get(f"/attendance/screenings/{s.id}/summary").data.decode()
     svg = re.search(r'<div class="qr"[^>]*>(<svg.*?</svg>)', page, re.S).group(1)
-    text = page.split('class="qr-text">')[1].split("<")[0].replace("&amp;", "&")
+    text = page.split('data-text="')[1].split('"')[0].replace("&amp;", "&")
     squares = re.findall(r"M([\d.]+),([\d.]+)H([\d.]+)V([\d.]+)H[\d.]+z", svg)
     assert squares
     size = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))

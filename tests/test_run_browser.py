@@ -74,7 +74,8 @@ def test_run_page_remote_and_projector_follow_the_player(server_factory, chromiu
         expect(projector.locator("#title-hi")).to_have_text("long")
         expect(projector.locator("#next-line")).to_be_visible()
         expect(projector.locator("#next-hi")).to_have_text("b")
-        expect(projector.locator("#join-qr")).to_be_visible()
+        expect(projector.locator("#view-card")).to_be_visible()
+        expect(projector.locator("#view-game")).to_be_hidden()     # no game yet: no join code
         projector.screenshot(path=str(artifacts / "run-projector.png"))
 
         # The phone remote, with the laptop's login, pauses: the run page follows.

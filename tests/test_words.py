@@ -28,14 +28,10 @@ def test_a_code_is_said_in_the_pages_language(app, lang, group, code, word):
         assert words.say(group, "") == ""
 
 
-def test_a_cancel_reason_and_a_play_problem_in_words(app):
+def test_a_cancel_reason_and_a_campaign_in_words(app):
     with app.test_request_context(), force_locale("hi"):
         assert words.say_reason("rain") == "बारिश"
         assert words.say_reason("other: the road flooded") == "अन्य: the road flooded"
-        assert words.play_problem("ended early, at 0:03.0 of 0:06.0") == "फ़ाइल समय से पहले ख़त्म हो गई"
-        assert words.play_problem("file missing") == "फ़ाइल नहीं मिली"
-        assert words.play_problem("something new") == "फ़ाइल नहीं चली"
-        assert words.play_problem("") == ""
     with app.test_request_context(), force_locale("en"):
         assert words.campaign_name("bell-bajao", "", "bell-bajao") == "Bell Bajao"
         assert words.campaign_name("helpline", "हेल्पलाइन", "Helpline 181") == "Helpline 181"

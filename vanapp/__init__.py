@@ -50,10 +50,11 @@ def create_app(test_config=None):
         errors.init_app(app)
         # the van's long-lived parts: each keeps its object in app.extensions and registers how
         # it starts and stops (vanapp/parts.py); `vanapp serve` starts them
-        from . import games, player, sync
+        from . import games, player, show, sync
         from .web import audience
         player.init_app(app)
         games.init_app(app)
+        show.init_app(app)              # the programme and the games as one show
         sync.init_app(app)
         audience.init_app(app)
         # the audience's poll, its one hot URL, is answered before Flask (web/audience.py)

@@ -21,7 +21,7 @@ import time
 
 from ..errors import AppError
 from ..ids import new_id, utcnow
-from ..models import GameBuzz, GameLive, GamePlayer, GameRun, GameVote, Screening, Setting, db
+from ..models import GameBuzz, GameLive, GamePlayer, GameResult, GameRun, GameVote, Screening, Setting, db
 from .content import get_game
 from .live import PLEDGE_QUESTION, LiveRun, Player
 from .store import connected, restore_live, save_live, write_result
@@ -80,6 +80,7 @@ class GameMachine:
         self._version = _now_ms()
         self._pub: Published | None = None
         self.seen: dict[str, float] = {}       # device -> monotonic time of its last poll
+        self._on_ended = []                    # callables(run_id): the crew ended a run
         with self._lock:
             self._publish(phase=True)
 
@@ -233,7 +234,9 @@ class GameMachine:
                 if Screening.get_or_none(Screening.id == screening_id) is None:
                     raise GameError(404, "no_such_screening", "No such screening.", "screening")
                 if self.live is not None and self.live.state != "finished":
-                    self._finish()
+                    # another game replaces the live one: played, it ends with its results;
+                    # still in its lobby, it is skipped (no results, nothing to count)
+                    self._finish() if self.live.qi >= 0 else self._skip()
                 with db.atomic():
                     GameLive.update(active=False).where(GameLive.active == True).execute()  # noqa: E712
                     run = GameRun(screening=screening_id, game_id=game_id, phase=phase, position=position,
@@ -252,18 +255,27 @@ class GameMachine:
             live = self._require("lobby", "question_closed", "revealed")
             nxt = live.qi + 1
             if nxt >= len(live.questions):
-                return self._finish()
-            question = live.questions[nxt]
-            timer = live.timer_for(question) if live.kind != "pledge" else None
-            before = (live.state, live.qi, live.deadline_ms)
-            live.state, live.qi = "question_open", nxt
-            live.deadline_ms = _now_ms() + timer * 1000 if timer else None
-            try:
-                self._save_live()
-            except Exception:
-                live.state, live.qi, live.deadline_ms = before
-                raise
-            self._publish(phase=True)
+                self._finish()
+                ended = live.run_id
+            else:
+                self._open(live, nxt)
+                ended = None
+        if ended:
+            self._tell_ended(ended)
+
+    def _open(self, live: LiveRun, nxt: int):
+        """Holding the lock: open question `nxt`."""
+        question = live.questions[nxt]
+        timer = live.timer_for(question) if live.kind != "pledge" else None
+        before = (live.state, live.qi, live.deadline_ms)
+        live.state, live.qi = "question_open", nxt
+        live.deadline_ms = _now_ms() + timer * 1000 if timer else None
+        try:
+            self._save_live()
+        except Exception:
+            live.state, live.qi, live.deadline_ms = before
+            raise
+        self._publish(phase=True)
 
     def close(self):
         with self._lock:
@@ -303,10 +315,68 @@ class GameMachine:
             self._publish(phase=True)
 
     def finish(self):
+        """The crew ends the game (the programme, if it is on this game, moves on)."""
         with self._lock:
             self.ensure_loaded()
-            self._require("lobby", "question_open", "question_closed", "revealed")
+            live = self._require("lobby", "question_open", "question_closed", "revealed")
             self._finish()
+        self._tell_ended(live.run_id)
+
+    # -- the programme: the games it starts and leaves ---------------------------------------
+    def on_ended(self, listener):
+        """Call `listener(run_id)` whenever the crew ends a run (its last Next, or Finish), after
+        the engine's lock is released: the listener may wait on another thread (the player)."""
+        self._on_ended.append(listener)
+
+    def _tell_ended(self, run_id: str):
+        for listener in list(self._on_ended):
+            try:
+                listener(run_id)
+            except Exception:   # the game is over whatever a listener makes of it
+                log.exception("game %s ended: a listener failed", run_id)
+
+    def enter(self, screening_id: str, game_id: str, phase: str = "", position: int | None = None) -> str:
+        """The programme reached a game item: its run, in the lobby. The live run is kept when
+        it is this very item's (the show resumed after a restart), else a new run starts."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self.live
+            if (live is not None and live.state != "finished" and live.screening_id == screening_id
+                    and live.game["id"] == game_id and (live.phase or "") == (phase or "")
+                    and live.position == position):
+                return live.run_id
+            return self.start(screening_id, game_id, phase=phase, position=position)
+
+    def leave(self, run_id: str) -> bool:
+        """The programme leaves a game item: end its run if it still runs, and say whether the
+        game was played (a question, or the pledge, was opened). A run left in its lobby is
+        marked skipped: it has no results, and phones go back to waiting."""
+        with self._lock:
+            self.ensure_loaded()
+            live = self.live
+            if live is not None and live.run_id == run_id:
+                if live.state == "finished":
+                    return live.qi >= 0
+                if live.qi < 0:
+                    self._skip()
+                    return False
+                self._finish()
+                return True
+            with connected():
+                run = GameRun.get_or_none(GameRun.id == run_id)
+                return run is not None and run.state == "finished" and \
+                    GameResult.select().where(GameResult.run == run_id).exists()
+
+    def _skip(self):
+        self._flush()
+        live = self.live
+        with connected(), db.atomic():
+            run = GameRun.get_by_id(live.run_id)
+            run.state, run.finished_at = "skipped", utcnow()
+            run.save_change()
+            GameLive.update(active=False).where(GameLive.run == live.run_id).execute()
+        self.live = None
+        self._publish(phase=True)
 
     def _finish(self):
         self._flush()

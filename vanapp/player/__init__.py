@@ -30,7 +30,8 @@ def get_player(app):
             service = PlayerService(
                 media_dir=app.config["MEDIA_DIR"], vlc_args=app.config.get("VLC_ARGS", ""),
                 stall_seconds=float(app.config.get("PLAYER_STALL_SECONDS", 8)),
-                projector_geometry=app.config.get("PROJECTOR_GEOMETRY", ""), recover=True)
+                projector_geometry=app.config.get("PROJECTOR_GEOMETRY", ""), recover=True,
+                games=app.extensions.get("show"))
             app.extensions["player"] = service
     return service
 

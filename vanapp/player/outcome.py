@@ -112,3 +112,20 @@ def judge(how: str, reached: int, scanned_ms: int | None, vlc_length_ms: int | N
                                 f"libVLC reported no progress)", "no_progress")
     return Verdict("error", f"ended early, at {clock_text(reached)} of {clock_text(duration)}",
                    "ended_early")
+
+
+# The play log keeps its problems in English (it syncs, scripts read it); pages say them in their
+# own language by this code (see templates/run/_strings.html "problems").
+_PROBLEMS = (("interrupted:", "interrupted"), ("file missing", "file_missing"),
+             ("not in the media catalogue", "not_catalogued"), ("zero duration", "zero_duration"),
+             ("ended without playing", "no_progress"), ("ended early", "ended_early"),
+             ("stalled", "stalled"), ("the game could not start", "game_missing"),
+             ("libvlc", "vlc_error"))
+
+
+def problem_code(error: str | None) -> str:
+    """The code of a play-log row's problem ("" when it had none, "other" when unknown)."""
+    text = (error or "").strip().lower()
+    if not text:
+        return ""
+    return next((code for start, code in _PROBLEMS if start in text), "other")

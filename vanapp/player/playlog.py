@@ -1,9 +1,11 @@
 """Proof of play writes: each a short transaction through save_change (so it syncs), made by
-the player thread with its own connection."""
+the player thread with its own connection; and the van's own note of where the show stands
+(settings `player_progress`, and `player_interrupted` after a power cut), which never syncs."""
 import datetime as dt
+import json
 
 from ..db import write_transaction
-from ..ids import new_id, utcnow
+from ..ids import from_iso, new_id, to_iso, utcnow
 from ..models import PlayLog, Setting, db
 
 INTERRUPTED = "interrupted: VanKit stopped while this was playing"
@@ -42,13 +44,61 @@ def close_play(play_id: str | None, *, screening_id: str, index: int, kind: str,
     return row.id
 
 
-def close_interrupted() -> int:
-    """Rows left "playing" by a process that died (power cut, kill): say so, truthfully."""
+def close_interrupted(where: dict | None = None) -> int:
+    """Rows left "playing" by a process that died (power cut, kill): say so, truthfully, with
+    the position the show had reached (`where`, the last progress marker) when it is known."""
     with db.connection_context():
         with write_transaction():   # each write reads first (the van id, the row)
             rows = list(PlayLog.select().where(PlayLog.outcome == "playing"))
             for row in rows:
                 row.outcome = "error"
                 row.error = INTERRUPTED
+                if where and where.get("play") == row.id and row.kind == "media":
+                    row.position_ms = max(int(where.get("ms") or 0), row.position_ms or 0)
+                row.ended_at = row.ended_at or (from_iso(where["at"]) if where and where.get("at")
+                                                and where.get("play") == row.id else None)
                 row.save_change()
     return len(rows)
+
+
+PROGRESS, INTERRUPTED_AT = "player_progress", "player_interrupted"
+
+
+def keep_progress(where: dict) -> None:
+    """Where the show stands now: {screening, index, ms, play, kind, ref, run}."""
+    value = json.dumps(dict(where, at=to_iso(utcnow())), separators=(",", ":"))
+    with db.connection_context():
+        with write_transaction():
+            Setting.put(PROGRESS, value)
+
+
+def clear_progress() -> None:
+    """The programme ended or was stopped: nothing to resume."""
+    with db.connection_context():
+        with write_transaction():
+            Setting.delete().where(Setting.key == PROGRESS).execute()
+
+
+def take_progress() -> dict | None:
+    """At start: a progress marker left behind means the last process died mid-show. It becomes
+    the interruption (kept until the show is resumed or played again); returns it, or the
+    interruption an earlier start found and nobody has resumed yet."""
+    with db.connection_context():
+        with write_transaction():
+            raw = Setting.get_value(PROGRESS)
+            if raw is not None:
+                Setting.put(INTERRUPTED_AT, raw)
+                Setting.delete().where(Setting.key == PROGRESS).execute()
+            else:
+                raw = Setting.get_value(INTERRUPTED_AT)
+    try:
+        found = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("screening"), str) else None
+
+
+def drop_interrupted() -> None:
+    with db.connection_context():
+        with write_transaction():
+            Setting.delete().where(Setting.key == INTERRUPTED_AT).execute()

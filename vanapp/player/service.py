@@ -5,6 +5,16 @@ requests, the CLI and tests, and libVLC's events, all arrive on that queue; a co
 A broken file never stops the show: it is logged and the next item plays. The play log is
 written by this thread, each row in its own short transaction, after the next item has been
 started (so the gap between items does not wait for the disk).
+
+Game items are run by the game state machine: the service calls `games.enter(screening, item)`
+when the programme reaches one (it returns the run's id) and `games.leave(run_id)` when the
+item leaves the screen (it says whether the game was played), and the show calls `game_over`
+when the crew ended the game, which moves the programme on. Without `games` (the `vanapp play`
+command) a game item waits for Next.
+
+The van's player (`recover=True`) keeps where the show stands (screening, item, position) in
+a setting, every PROGRESS_MS while it plays: after a power cut the next start finds it, logs
+the item on screen as interrupted at that position and offers to resume there.
 """
 import logging
 import os
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 ACTIVE = ("opening", "playing", "paused", "game")
 WRITE_TRIES = 3
 REPEAT_WINDOW_MS = 3000   # Play of the item on screen this soon after it began keeps it (see _do_play)
+PROGRESS_MS = 1000        # how often the position is kept for a resume after a power cut
 
 
 def _wall() -> float:
@@ -51,17 +62,22 @@ class Current:
     vlc_length: int | None = None
     last_progress: float = 0.0
     pause_pending: bool = False
+    run_id: str | None = None      # a game item's run
+    seek_to: int = 0               # resume: where to go once libVLC plays
 
 
 class PlayerService:
     def __init__(self, *, media_dir: str, vlc_args: str = "", stall_seconds: float = 8.0,
                  projector_geometry: str = "", recover: bool = False, tick_s: float = 0.1,
-                 command_timeout: float = 5.0):
+                 command_timeout: float = 5.0, games=None):
         self.media_dir = media_dir
         self.vlc_args = vlc_args
         self.stall_ms = float(stall_seconds) * 1000
         self.geometry = projector_geometry
         self.recover = recover
+        self.games = games
+        self.interrupted = None     # where a show stopped by a power cut stood (see playlog)
+        self._kept = (None, 0.0, None)  # the progress marker: (where, wall ms written, position)
         self.tick_s = tick_s
         self.command_timeout = command_timeout
         self.unavailable = ""
@@ -91,8 +107,9 @@ class PlayerService:
         with self._lock:
             return dict(self._snapshot)
 
-    def play(self, screening_id: str, from_index: int = 0) -> dict:
-        """Play `screening_id`'s programme from item `from_index` (the caller's DB connection)."""
+    def play(self, screening_id: str, from_index: int = 0, at_ms: int = 0) -> dict:
+        """Play `screening_id`'s programme from item `from_index`, `at_ms` into it (a resume),
+        reading the programme with the caller's DB connection."""
         self._check_available()
         programme = load(screening_id, self.media_dir)
         if not programme.items:
@@ -101,7 +118,10 @@ class PlayerService:
         if not isinstance(from_index, int) or not 0 <= from_index < len(programme.items):
             raise PlayError(400, "bad_request", f"from must be 0..{len(programme.items) - 1}.",
                             field="from")
-        return self._call("play", programme, from_index)
+        if isinstance(at_ms, bool) or not isinstance(at_ms, int) or at_ms < 0:
+            raise PlayError(400, "bad_request", "ms must be a whole number of milliseconds, 0 or more.",
+                            field="ms")
+        return self._call("play", programme, from_index, at_ms)
 
     def pause(self):
         return self._call("pause")
@@ -116,6 +136,10 @@ class PlayerService:
 
     def previous(self):
         return self._call("previous")
+
+    def game_over(self, run_id: str):
+        """The crew ended game run `run_id`: if the programme is on it, go on to the next item."""
+        return self._call("game_over", run_id)
 
     def stop(self):
         return self._call("stop")
@@ -172,7 +196,11 @@ class PlayerService:
             return
         self._open_display()
         if self.recover:
-            self._write(playlog.close_interrupted)
+            try:
+                self.interrupted = playlog.take_progress()
+            except Exception:
+                log.exception("player: reading where the last show stood")
+            self._write(playlog.close_interrupted, self.interrupted)
             self._flush()       # before the first command can open a row of its own
         self._publish()
         self._ready.set()
@@ -192,6 +220,7 @@ class PlayerService:
             except Exception:  # the show goes on: log it, keep the thread alive
                 log.exception("player: handling %r", message[:2] if message else "tick")
             self._flush()       # after the next item started; before the snapshot says so
+            self._keep_progress()
             self._publish()
             if self._trim:      # last: the show and the log come first
                 self._trim = False
@@ -212,7 +241,9 @@ class PlayerService:
     def _shutdown(self):
         try:
             if self.cur is not None:
-                self._finish("stopped")
+                # the app is going away, not the show: a game goes on after the restart, and
+                # the progress marker stays for the resume
+                self._finish("stopped", leave_game=False)
                 self.state = "stopped"
             self._flush()
             self._publish()
@@ -241,7 +272,7 @@ class PlayerService:
         if self.state not in states:
             raise PlayError(409, "bad_state", f"Cannot {what} while the player is {self.state}.")
 
-    def _do_play(self, programme: Programme, from_index: int):
+    def _do_play(self, programme: Programme, from_index: int, at_ms: int = 0):
         cur = self.cur
         if (cur is not None and self.prog is not None and self.prog.screening == programme.screening
                 and self.index == from_index and self.state in ("opening", "playing")
@@ -255,7 +286,10 @@ class PlayerService:
         self.prog = programme
         self.problems = []
         self._say("", "")
-        self._start(from_index)
+        if self.interrupted and self.interrupted.get("screening") == programme.screening:
+            self.interrupted = None         # resumed (or started over): the offer is taken
+            self._progress_write(playlog.drop_interrupted)
+        self._start(from_index, at_ms)
 
     def _do_pause(self):
         self._need("opening", "playing", "paused", what="pause")
@@ -287,6 +321,13 @@ class PlayerService:
         self._finish("completed" if self.cur.item.kind == "game" and game_done else "skipped")
         self._start(self.index + 1)
 
+    def _do_game_over(self, run_id: str):
+        cur = self.cur
+        if cur is None or cur.item.kind != "game" or cur.run_id != run_id:
+            return          # the programme has already left that game
+        self._finish("completed")
+        self._start(self.index + 1)
+
     def _do_previous(self):
         self._need(*ACTIVE, "finished", what="go back")
         if self.state == "finished":
@@ -304,6 +345,8 @@ class PlayerService:
         if self.prog is not None:
             self.state = "stopped"
             self._say("stopped", "Stopped.")
+        self._progress_write(playlog.clear_progress)
+        self._kept = (None, 0.0, None)
 
     def _do_seek(self, ms: int):
         self._need("playing", "paused", what="seek")
@@ -323,19 +366,28 @@ class PlayerService:
         self.engine.set_volume(level)
 
     # -- the show --------------------------------------------------------------------------
-    def _start(self, index: int):
-        """Put item `index` on screen; items that cannot even be tried are logged and passed."""
+    def _start(self, index: int, at_ms: int = 0):
+        """Put item `index` on screen (`at_ms` into it: a resume); items that cannot even be
+        tried are logged and passed."""
         items = self.prog.items
         while index < len(items):
             item = items[index]
             self.index = index
             now = utcnow()
             if item.kind == "game":
-                # Until the game screens take over, the projector page shows the game's title
-                # card and the crew presses Next when the game is done.
+                # The game state machine takes the screens (projector, phones); the video hides.
                 self.engine.stop()
                 self._hide_video()
-                self.cur = Current(item=item, gen=self.engine.gen, started_wall=_wall(), started_at=now)
+                run_id, problem = self._enter_game(item)
+                if problem:
+                    self._write(playlog.close_play, None, screening_id=self.prog.screening, index=index,
+                                kind="game", ref=item.ref, started_at=now, position_ms=0,
+                                duration_ms=None, outcome="error", error=problem, ended_at=now)
+                    self._say("game_missing", f"{self._title(item)}: {problem}", item, problem)
+                    index, at_ms = index + 1, 0
+                    continue
+                self.cur = Current(item=item, gen=self.engine.gen, started_wall=_wall(), started_at=now,
+                                   run_id=run_id)
                 self._write(playlog.open_play, self.prog.screening, index, "game", item.ref, now, None,
                             play_id=self.cur.play_id)
                 self.state = "game"
@@ -354,15 +406,26 @@ class PlayerService:
             self._show_video()
             started = self.engine.open(item.path)
             self.cur = Current(item=item, gen=self.engine.gen, started_wall=_wall(), started_at=now,
-                               last_progress=_wall())
+                               last_progress=_wall(), seek_to=at_ms)
             self.state = "opening"
             if not started:
                 self._finish("error", "libVLC refused to start it")
-                index += 1
+                index, at_ms = index + 1, 0
                 continue
             self._prepare_after(index)
             return
         self._end_of_programme()
+
+    def _enter_game(self, item: Item) -> tuple[str | None, str]:
+        """(run id, problem): the game state machine starts this item's game (or keeps its live
+        run, on a resume). No games part (the CLI): no run, the crew presses Next."""
+        if self.games is None:
+            return None, ""
+        try:
+            return self.games.enter(self.prog.screening, item), ""
+        except Exception as exc:    # a game that cannot start is passed, like a broken file
+            log.exception("player: starting game %s", item.ref)
+            return None, f"the game could not start: {getattr(exc, 'message', exc)}"
 
     def _end_of_programme(self):
         self.engine.stop()
@@ -370,6 +433,8 @@ class PlayerService:
         self.cur = None
         self.index = len(self.prog.items)
         self.state = "finished"
+        self._progress_write(playlog.clear_progress)
+        self._kept = (None, 0.0, None)
         if not self.message["code"] or self.message["code"] in ("stopped",):
             self._say("finished", "Programme finished.")
 
@@ -392,6 +457,11 @@ class PlayerService:
             cur.clock.run(wall, 0)
             cur.last_progress = wall
             self.engine.set_volume(self.volume)
+            if cur.seek_to:
+                # a resume: libVLC seeks only once the input runs
+                self.engine.seek(cur.seek_to)
+                cur.clock.seek(_wall(), cur.seek_to, running=True)
+                cur.seek_to = 0
             self._write(playlog.open_play, self.prog.screening, self.index, "media", cur.item.ref,
                         cur.started_at, self._duration(cur), play_id=cur.play_id)
             if cur.pause_pending:
@@ -418,7 +488,7 @@ class PlayerService:
             self._finish("stalled", f"no progress for {self.stall_ms / 1000:g} s", wall=now)
             self._start(self.index + 1)
 
-    def _finish(self, how: str, detail: str = "", wall: float | None = None):
+    def _finish(self, how: str, detail: str = "", wall: float | None = None, leave_game: bool = True):
         """The item on screen leaves it: decide its outcome and queue the play-log write."""
         cur, self.cur = self.cur, None
         if cur is None:
@@ -428,7 +498,17 @@ class PlayerService:
         ended_at = _utc_at(wall)
         item = cur.item
         if item.kind == "game":
-            outcome = {"completed": "completed", "stopped": "stopped"}.get(how, "skipped")
+            if cur.run_id and self.games is not None and leave_game:
+                # played or not is the game's to say: a game left in its lobby was skipped,
+                # whatever button left it
+                try:
+                    played = self.games.leave(cur.run_id)
+                except Exception:
+                    log.exception("player: leaving game run %s", cur.run_id)
+                    played = False
+                outcome = "stopped" if how == "stopped" else "completed" if played else "skipped"
+            else:
+                outcome = {"completed": "completed", "stopped": "stopped"}.get(how, "skipped")
             self._write(playlog.close_play, cur.play_id, screening_id=self.prog.screening,
                         index=item.index, kind="game", ref=item.ref, started_at=cur.started_at,
                         position_ms=int(wall - cur.started_wall), duration_ms=None,
@@ -474,6 +554,32 @@ class PlayerService:
     def _write(self, fn, *args, **kwargs):
         self._writes.append((fn, args, kwargs, 0))
 
+    def _progress_write(self, fn, *args):
+        """A write of the resume marker: best effort, never retried (the next one follows soon)."""
+        if not self.recover:
+            return
+        try:
+            fn(*args)
+        except Exception:
+            log.warning("player: could not keep the show's position", exc_info=True)
+
+    def _keep_progress(self):
+        """Keep where the show stands (for a resume after a power cut): at each new item, and
+        every PROGRESS_MS while it moves."""
+        cur = self.cur
+        if not self.recover or cur is None or self.prog is None:
+            return
+        position = cur.clock.estimate(_wall()) if cur.item.kind == "media" and cur.playing else cur.seek_to
+        where = (self.prog.screening, self.index, cur.play_id)
+        now = _wall()
+        kept_where, kept_wall, kept_position = self._kept
+        if where == kept_where and (now - kept_wall < PROGRESS_MS or position == kept_position):
+            return
+        self._kept = (where, now, position)
+        self._progress_write(playlog.keep_progress, {
+            "screening": self.prog.screening, "index": self.index, "ms": int(position or 0),
+            "play": cur.play_id, "kind": cur.item.kind, "ref": cur.item.ref, "run": cur.run_id})
+
     def _flush(self):
         """Commit the queued play-log writes in order. A database still locked after its busy
         timeout keeps this write and the ones after it for the next turn (a dropped write
@@ -511,7 +617,8 @@ class PlayerService:
             "village": prog.village if prog else None,
             "index": self.index if prog else None,
             "count": len(items),
-            "item": item.public() if item and self.state != "finished" else None,
+            "item": dict(item.public(), run=cur.run_id if cur is not None and cur.item is item else None)
+            if item and self.state != "finished" else None,
             "next": upcoming.public() if upcoming and self.state != "finished" else None,
             "media_id": item.ref if item and item.kind == "media" and self.state != "finished" else None,
             "state": self.state,
@@ -523,6 +630,8 @@ class PlayerService:
             "message_code": self.message["code"],
             "message_item": self.message["item"],
             "problems": list(self.problems),
+            "run": cur.run_id if cur is not None and cur.item.kind == "game" else None,
+            "interrupted": dict(self.interrupted) if self.interrupted else None,
             "display": self.display,
             "updated_at": to_iso(utcnow()),
         }

@@ -7,7 +7,9 @@ from markupsafe import Markup
 from ..attendance import participants, report, tally
 from ..qr import qr_code, qr_png, qr_svg
 from ..ids import new_id
-from ..models import Screening
+from ..games.results import screening_results
+from ..models import Game, MediaItem, PlayLog, Screening
+from ..player.outcome import problem_code
 from ..tours import identity, queries
 from .auth import guard_crew_blueprint
 
@@ -108,14 +110,32 @@ def lookup():
                            short_code=participants.short_code), (404 if code and not found else 200)
 
 
+def _played(screening_id: str) -> list[dict]:
+    """The play log as a crew member reads it: titles, what happened, how far."""
+    rows = list(PlayLog.for_screening(screening_id))
+    media = {m.id: (m.title_hi, m.title_en, m.kind) for m in
+             MediaItem.select().where(MediaItem.id.in_({r.media_id for r in rows if r.kind == "media"}))}
+    games = {g.id: (g.title_hi, g.title_en, "game") for g in
+             Game.select().where(Game.id.in_({r.media_id for r in rows if r.kind == "game"}))}
+    out = []
+    for row in rows:
+        hi, en, kind = (games if row.kind == "game" else media).get(row.media_id, (row.media_id, row.media_id, row.kind))
+        out.append({"position": row.position, "title_hi": hi, "title_en": en, "kind": kind, "outcome": row.outcome,
+                    "problem": problem_code(row.error), "position_ms": row.position_ms or 0,
+                    "duration_ms": row.duration_ms, "game": row.kind == "game"})
+    return out
+
+
 @bp.get("/screenings/<screening_id>/summary")
 def summary_page(screening_id):
+    """The night: who came, what played, the games' results in words, and the coordinator's QR
+    code. Finish lands here (?finished=1 says so)."""
     s = queries.screening(screening_id)
     data = report.screening_report(s.id)
     text = report.summary_qr_text(data)
-    qr = qr_code(text)
-    return render_template("attendance/summary.html", screening=s, report=data, qr_text=text,
-                           qr_version=qr.version, qr=Markup(qr_svg(text)))
+    return render_template("attendance/summary.html", screening=s, report=data, played=_played(s.id),
+                           results=screening_results(s.id), finished=request.args.get("finished") == "1",
+                           qr=Markup(qr_svg(text)), qr_text=text)
 
 
 @bp.get("/screenings/<screening_id>/summary.png")

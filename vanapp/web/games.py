@@ -3,7 +3,6 @@ show-of-hands counts), the projector screen of the live game, and a run's result
 from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from ..errors import get_or_404
 from ..games import joinurl
@@ -97,11 +96,9 @@ def start():
 
 @bp.get("/projector")
 def projector():
-    """The live game on the projector: join QR code, big text, live bars."""
-    url = joinurl.join_url_for(current_app.config, request.host, request.scheme)
-    back = url_for("run.projector") if "run.projector" in current_app.view_functions else ""
-    return render_template("games/projector.html", join_url=url, short=joinurl.short_address(url),
-                           qr=Markup(qr_svg(url, box_size=10, border=2)), back_url=back)
+    """The projector: one page follows the show, the live game included (the run area's)."""
+    from .run import projector as show_projector
+    return show_projector()
 
 
 @bp.get("/runs/<run_id>")

@@ -33,30 +33,6 @@ WORDS = {
 }
 
 
-# The player's play-log errors are diagnostics in English (for the log and the terminal); a
-# page says what kind of problem it was. Matched on how each message begins (player/outcome.py).
-PLAY_PROBLEMS = (
-    ("file missing", _l("The file is missing")),
-    ("not in the media catalogue", _l("Not in the media catalogue")),
-    ("stalled", _l("Playback got stuck")),
-    ("ended early", _l("The file ended early")),
-    ("ended without playing", _l("The file ended without playing")),
-    ("libvlc found nothing", _l("The file is not a playable video")),
-    ("libvlc could not play", _l("VLC could not play the file")),
-)
-
-
-def play_problem(error: str) -> str:
-    """A play-log error in the page's language ("" for none)."""
-    if not error:
-        return ""
-    text = error.strip().lower()
-    for start, word in PLAY_PROBLEMS:
-        if text.startswith(start):
-            return str(word)
-    return str(_l("The file did not play"))
-
-
 def say(group: str, code, default=None) -> str:
     """The word for `code` in `group` in the page's language; the code itself when there is none."""
     if code is None or code == "":
@@ -83,6 +59,4 @@ def campaign_name(campaign_id: str, title_hi: str = "", title_en: str = "") -> s
 
 
 def init_app(app):
-    app.jinja_env.globals.update(say=say, say_reason=say_reason, play_problem=play_problem,
-                                 campaign_name=campaign_name,
-                                 play_problems=lambda: [(k, str(w)) for k, w in PLAY_PROBLEMS])
+    app.jinja_env.globals.update(say=say, say_reason=say_reason, campaign_name=campaign_name)

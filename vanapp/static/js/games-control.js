@@ -1,5 +1,8 @@
 /* The crew's control of the live game: state, joined and online phones, the open/close/
-   reveal/next/finish buttons, show-of-hands counts per choice, buzzer judging and scores. */
+   reveal/next/finish buttons, show-of-hands counts per choice, buzzer judging and scores.
+   The same panel sits on the Games page, Run and the phone Remote; with data-hide-idle its
+   section ([data-game-panel]) hides unless a game runs (the programme has moved on from a
+   finished one). */
 (function () {
   "use strict";
   var G = window.VKGames, el = G.el;
@@ -12,6 +15,7 @@
   var handsUrl = root.getAttribute("data-hands-url");
   var resultsUrl = root.getAttribute("data-results-url");
   var state = null, handsFor = null, busy = false, message = "", offset = 0, lastJson = "";
+  var panel = root.getAttribute("data-hide-idle") ? root.closest("[data-game-panel]") : null;
 
   function t(key, vars) {
     var s = S[key] || key;
@@ -99,6 +103,7 @@
 
   function render() {
     var s = state;
+    if (panel) panel.hidden = !s || s.state === "idle" || s.state === "finished";
     if (!s || s.state === "idle") { root.replaceChildren(el("p", {class: "muted", text: t("idle")})); handsFor = null; return; }
     var existing = root.querySelector(".hands-form");
     var q = s.q, game = s.game, tally = s.tally || {};
@@ -128,7 +133,9 @@
     if (s.state === "lobby") buttons.push(button(game.kind === "pledge" ? t("open_pledge") : t("next_first"), "next", "primary big"));
     if (s.state === "question_open") buttons.push(button(t("close"), "close", "primary big"));
     if (s.state === "question_closed" && game.kind !== "pledge") buttons.push(button(game.kind === "poll" ? t("show_split") : t("reveal"), "reveal", "primary big"));
-    if ((s.state === "question_closed" || s.state === "revealed") && game.kind !== "pledge") buttons.push(button(t("next"), "next", s.state === "revealed" ? "primary big" : "big"));
+    var last = q && q.index + 1 >= game.count;
+    if ((s.state === "question_closed" || s.state === "revealed") && game.kind !== "pledge") buttons.push(button(last ? t("end_game") : t("next"), "next", s.state === "revealed" ? "primary big" : "big"));
+    if (s.state === "question_closed" && game.kind === "pledge") buttons.push(button(t("end_game"), "next", "primary big"));
     if (s.state !== "finished") buttons.push(button(t("finish"), "finish", "danger"));
     if (s.state === "finished") buttons.push(el("a", {class: "button primary", href: resultsUrl.replace("RUN", s.run), text: t("results")}));
     parts.push(el("p", {class: "actions"}, buttons));
@@ -153,7 +160,7 @@
     }).then(function (s) {
       var json = JSON.stringify(s);
       if (s && !busy && json !== lastJson) { lastJson = json; state = s; render(); }
-    }).catch(function () {}).finally(function () { setTimeout(refresh, 700); });
+    }).catch(function () {}).finally(function () { setTimeout(refresh, 500); });
   }
   setInterval(function () {
     var node = document.getElementById("control-countdown");

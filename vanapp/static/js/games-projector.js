@@ -1,6 +1,7 @@
 /* The projector: the live game in big text — join QR, question, live bars (phones and hands
    shown apart), the reveal with its explanation, buzzer scores, the pledge counter, and at
-   the end the results (and, after a film, how the split moved). textContent only. */
+   the end the results (and, after a film, how the split moved). textContent only. It is the
+   game part of the projector page; run.js shows it while the show is on a game. */
 (function () {
   "use strict";
   var G = window.VKGames, el = G.el;
@@ -11,8 +12,7 @@
   var S = JSON.parse(document.getElementById("projector-strings").textContent);
   var lang = box.getAttribute("data-lang") || "hi";
   var other = lang === "hi" ? "en" : "hi";
-  var backUrl = box.getAttribute("data-back-url");
-  var poller = null, lastKey = "", backTimer = null;
+  var poller = null, lastKey = "";
 
   function t(key, vars) {
     var s = S[key] || key;
@@ -177,9 +177,6 @@
     stage.replaceChildren.apply(stage, state.state === "idle" || !state.game
       ? [el("p", {class: "stage-wait", text: t("waiting")})] : view(state));
     tick();
-    clearTimeout(backTimer);
-    // The run is over: after the crowd has seen the results, hand the screen back to the programme.
-    if (state.state === "finished" && backUrl) backTimer = setTimeout(function () { window.location.assign(backUrl); }, 15000);
   }
 
   function tick() {

@@ -1,5 +1,7 @@
 /* Run a screening: the run page, the phone remote and the projector page.
-   Polls GET /api/v1/player twice a second and posts commands with the session's CSRF token.
+   Polls GET /api/v1/player (the show: the player, the live game, the resume offer, the closing
+   screen) twice a second and posts commands with the session's CSRF token. The live game's own
+   controls are games-control.js's, in place on the same page.
    Every word shown comes from the page (#run-strings); text goes in with textContent only. */
 (function () {
   "use strict";
@@ -13,9 +15,13 @@
   var screening = root.dataset.screening || null;
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var ACTIVE = ["opening", "playing", "paused", "game"];
+  var MEDIA = ["opening", "playing", "paused"];
   var last = null;          // the last snapshot
   var playsKey = "";        // when this changes, the play log is fetched again
   var volumeBusy = false;   // the crew is dragging the slider: do not move it under their thumb
+  var titles = {};          // id -> [hi, en] of every media item and game (run page, remote)
+  var titlesNode = document.getElementById("run-titles");
+  if (titlesNode) { titles = JSON.parse(titlesNode.textContent); }
 
   function $(id) { return document.getElementById(id); }
   function setText(id, text) { var el = $(id); if (el) { el.textContent = text; } }
@@ -29,6 +35,10 @@
     ms = Math.max(ms || 0, 0);
     var s = Math.floor(ms / 1000);
     return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
+  }
+  function fill(text, vars) {
+    Object.keys(vars).forEach(function (k) { text = text.split("{" + k + "}").join(String(vars[k])); });
+    return text;
   }
 
   function request(method, url, body) {
@@ -58,14 +68,8 @@
   }
   // The player's diagnostics are English: a page in another language says the kind of problem only.
   function problemText(p) {
-    var word = S.problems[p.code] || playProblem(p.error);
+    var word = S.problems[p.code] || S.problems.other;
     return lang === "en" && p.error ? word + " (" + p.error + ")" : word;
-  }
-  function playProblem(error) {
-    if (!error) { return ""; }
-    var text = error.trim().toLowerCase();
-    var found = (S.play_problems || []).filter(function (pair) { return text.indexOf(pair[0]) === 0; })[0];
-    return found ? found[1] : S.did_not_play;
   }
 
   function cleared() { show("form-error", false); }
@@ -93,6 +97,8 @@
     }
     setText("state", S.states[snap.state] || snap.state);
     var item = mine ? snap.item : null;
+    root.classList.toggle("on-game", !!item && item.kind === "game" && snap.state === "game");
+    renderResume(snap);
     setText("now-title", item ? pick(item.title) : "\u00a0");
     var fraction = snap.duration_ms ? Math.min(snap.position_ms / snap.duration_ms, 1) : 0;
     var bar = $("bar");
@@ -149,31 +155,64 @@
     });
   }
 
+  // -- resume after a power cut (run page, remote) ---------------------------------------
+  function renderResume(snap) {
+    var card = $("resume-card");
+    if (!card) { return; }
+    var offer = snap.resume;
+    var here = offer && (page !== "run" || offer.screening === screening);
+    card.hidden = !here;
+    if (!here) { return; }
+    var title = pick(titles[offer.ref]) || offer.ref;
+    var vars = {n: offer.index + 1, t: clock(offer.ms), title: title};
+    setText("resume-text", fill(offer.kind === "game" ? S.resume_game_text : S.resume_text, vars));
+    var button = $("resume");
+    button.textContent = fill(offer.kind === "game" ? S.resume_game : S.resume_at, vars);
+    button.dataset.url = root.dataset.resumeUrl.replace("SCREENING", offer.screening);
+  }
+
+  // -- the projector: one page that follows the show ----------------------------------------
+  function projectorView(snap) {
+    if (snap.closing) { return "closing"; }
+    var game = snap.game, onMedia = MEDIA.indexOf(snap.state) >= 0;
+    // a game shows while it runs, and its results until something else is on (not those of a
+    // game that ended long ago, nor of another screening's)
+    var results = game && !onMedia && !game.stale && (!snap.screening || game.screening === snap.screening);
+    if (game && (game.state !== "finished" || results)) { return "game"; }
+    return onMedia ? "card" : "welcome";
+  }
+  function both(hiId, enId, pair) {
+    pair = pair || {};
+    setText(hiId, pair.hi || pair.en || "");
+    setText(enId, pair.en && pair.en !== pair.hi ? pair.en : "");
+  }
+
   function renderProjector(snap) {
-    var gameUrl = root.dataset.gameUrl;
-    if (snap.item && snap.item.kind === "game" && snap.state === "game" && gameUrl) {
-      window.location.assign(gameUrl);
-      return;
-    }
-    var village = snap.village || {};
-    setText("village-hi", village.name || "");
-    setText("village-en", village.name_en && village.name_en !== village.name ? village.name_en : "");
-    var item = snap.item;
-    if (item && ACTIVE.indexOf(snap.state) >= 0) {
-      setText("kind", S.kinds[item.prefix] || "");
-      setText("title-hi", item.title.hi || item.title.en);
-      setText("title-en", item.title.en !== item.title.hi ? item.title.en : "");
-    } else {
-      setText("kind", "");
-      setText("title-hi", snap.state === "finished" ? S.states.finished : (village.name || "VanKit"));
-      setText("title-en", "");
-    }
-    show("next-line", !!snap.next && ACTIVE.indexOf(snap.state) >= 0);
-    if (snap.next) {
-      setText("next-hi", snap.next.title.hi || snap.next.title.en);
-      setText("next-en", snap.next.title.en !== snap.next.title.hi ? snap.next.title.en : "");
-    }
+    var view = projectorView(snap);
+    ["welcome", "card", "game", "closing"].forEach(function (name) { show("view-" + name, name === view); });
+    root.dataset.view = view;
     root.dataset.state = snap.state;
+    var village = snap.village || (snap.closing && snap.closing.village) || {};
+    var names = {hi: village.name || "", en: village.name_en || ""};
+    both("welcome-hi", "welcome-en", names);
+    both("village-hi", "village-en", names);
+    var item = snap.item;
+    if (view === "card" && item) {
+      setText("kind", S.kinds[item.prefix] || "");
+      both("title-hi", "title-en", item.title);
+      show("next-line", !!snap.next);
+      if (snap.next) { both("next-hi", "next-en", snap.next.title); }
+    }
+    if (view === "closing") {
+      var words = JSON.parse($("closing-strings").textContent);
+      var c = snap.closing;
+      both("thanks-hi", "thanks-en", {hi: fill(words.thanks.hi, {village: c.village.name}),
+                                      en: fill(words.thanks.en, {village: c.village.name_en || c.village.name})});
+      show("closing-pledges", c.pledges > 0);
+      setText("closing-count", String(c.pledges));
+      both("pledged-hi", "pledged-en", words.pledged);
+      both("pledge-hi", "pledge-en", c.pledge || {});
+    }
   }
 
   function render(snap) {
@@ -190,9 +229,6 @@
   }
 
   // -- the play log (run page) ----------------------------------------------------------
-  var titles = {};
-  var titlesNode = document.getElementById("run-titles");
-  if (titlesNode) { titles = JSON.parse(titlesNode.textContent); }
   var timeFormat = null;
   try {
     timeFormat = new Intl.DateTimeFormat(lang === "hi" ? "hi-IN" : "en-IN",
@@ -214,7 +250,7 @@
           started ? (timeFormat ? timeFormat.format(started) : started.toLocaleTimeString()) : "",
           clock(p.position_ms) + (p.duration_ms ? " / " + clock(p.duration_ms) : ""),
           S.outcomes[p.outcome] || p.outcome,
-          playProblem(p.error)
+          p.problem ? (S.problems[p.problem] || S.problems.other) : ""
         ];
         cells.forEach(function (text) {
           var td = document.createElement("td");
@@ -230,13 +266,15 @@
   // -- polling ------------------------------------------------------------------------
   function online(ok) {
     if (page === "projector") {
-      show("offline", !ok);
-      setText("offline", ok ? "" : S.offline);
+      show("offline", !ok);      // a small dot for the crew's eye; no words for the audience
     } else if (!ok) {
       var el = $("form-error");
       if (el) { el.textContent = S.offline; el.hidden = false; }
-    } else if ($("form-error") && $("form-error").textContent === S.offline) {
-      cleared();
+      setText("state", S.offline);          // where the crew is looking, not only at the bottom
+      if ($("state")) { $("state").classList.add("offline"); }
+    } else {
+      if ($("state")) { $("state").classList.remove("offline"); }
+      if ($("form-error") && $("form-error").textContent === S.offline) { cleared(); }
     }
   }
 
@@ -268,12 +306,20 @@
       show("confirm-start", false);
       $("start").dataset.confirmed = "1";
       $("start").click();
-    } else if (button.id === "start" || button.id === "finish") {
+    } else if (button.id === "start" || button.id === "finish" || button.id === "resume") {
       if (button.id === "finish" && !window.confirm(S.confirm_finish)) { return; }
       button.disabled = true;
       cleared();
-      request("POST", button.dataset.url, {}).then(function () { window.location.reload(); })
-        .catch(function (error) { button.disabled = false; failed(error); });
+      request("POST", button.dataset.url, {}).then(function (answer) {
+        if (button.id === "finish") {        // the night's summary, with its success message
+          window.location.assign(answer.summary + "?finished=1");
+        } else if (button.id === "start") {
+          window.location.reload();
+        } else {
+          button.disabled = false;
+          render(answer);
+        }
+      }).catch(function (error) { button.disabled = false; failed(error); });
     }
   });
 

@@ -1,20 +1,24 @@
-"""The player and the screening lifecycle over JSON: /api/v1/player[...] commands and state,
-/api/v1/screenings/<id>/plays (proof of play) and .../start|finish|cancel|reschedule."""
-from flask import current_app, jsonify
+"""The player and the screening lifecycle over JSON: /api/v1/player[...] commands and the show's
+state (the player's snapshot with the live game, the resume offer and the closing screen),
+/api/v1/screenings/<id>/plays (proof of play) and .../start|finish|cancel|reschedule|resume."""
+from flask import current_app, jsonify, url_for
 
 from ...errors import AppError
 from ...models import PlayLog
 from ...player import PlayError, get_player
+from ...player.outcome import problem_code
 from ...tours import lifecycle, queries
 from ..body import json_body
 from . import bp
 from .pagination import page
 
-ON_SCREEN = ("opening", "playing", "paused", "game")
-
 
 def _player():
     return get_player(current_app._get_current_object())
+
+
+def _show():
+    return current_app.extensions["show"]
 
 
 def _whole(body: dict, name: str, default=None):
@@ -25,12 +29,18 @@ def _whole(body: dict, name: str, default=None):
 
 
 def _command(fn, *args):
-    return jsonify(fn(*args))
+    """Do a player command; answer the show's state after it."""
+    fn(*args)
+    return jsonify(_show().state())
 
 
 @bp.get("/player")
 def player_state():
-    return jsonify(_player().snapshot())
+    """The show now: what plays (`item`, with its `kind`; for a game, `run`), the live `game`,
+    the screening's status, `resume` after a power cut and, after Finish, `closing`."""
+    response = jsonify(_show().state())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/player/play")
@@ -40,11 +50,12 @@ def player_play():
     if not isinstance(screening_id, str) or not screening_id:
         raise AppError(400, "bad_request", "screening (a screening id) is required.", field="screening")
     from_index = _whole(body, "from", 0)
+    at_ms = _whole(body, "ms", 0)
     screening = queries.screening(screening_id, field="screening")
     if screening.status == "cancelled":
         raise AppError(409, "bad_status", "This screening is cancelled: reschedule it to play it.",
                        field="screening")
-    return _command(_player().play, screening_id, from_index)
+    return _command(_player().play, screening_id, from_index, at_ms)
 
 
 @bp.post("/player/<any(pause, resume, next, previous, stop):action>")
@@ -62,10 +73,15 @@ def player_volume():
     return _command(_player().set_volume, _whole(json_body(required=False), "level"))
 
 
+def _play_wire(row: PlayLog) -> dict:
+    """A play-log row, with its problem as a code that pages say in their own language."""
+    return dict(row.to_wire(), problem=problem_code(row.error))
+
+
 @bp.get("/screenings/<screening_id>/plays")
 def screening_plays(screening_id):
     queries.screening(screening_id)
-    return jsonify(page(PlayLog.for_screening(screening_id), PlayLog.to_wire,
+    return jsonify(page(PlayLog.for_screening(screening_id), _play_wire,
                         "api.screening_plays", screening_id=screening_id))
 
 
@@ -76,18 +92,10 @@ def _lifecycle_answer(screening_id, event, status=200, **extra):
     return jsonify(out), status
 
 
-def _stop_if_on_screen(screening_id):
-    """Finishing or cancelling a screening stops its programme if it is still on screen."""
-    player = current_app.extensions.get("player")
-    if player is None:
-        return None
-    snap = player.snapshot()
-    if snap.get("screening") == screening_id and snap.get("state") in ON_SCREEN:
-        try:
-            return player.stop()
-        except PlayError as exc:
-            return {"error": {"code": exc.code, "message": exc.message}}
-    return snap
+def _end_show(screening_id, closing):
+    """Finishing or cancelling a screening stops its programme if it is still on screen and ends
+    its live game; after Finish the projector shows the closing screen."""
+    return _show().end(screening_id, closing=closing)
 
 
 @bp.post("/screenings/<screening_id>/start")
@@ -118,7 +126,16 @@ def screening_start(screening_id):
 @bp.post("/screenings/<screening_id>/finish")
 def screening_finish(screening_id):
     event = lifecycle.finish(screening_id)
-    return _lifecycle_answer(screening_id, event, player=_stop_if_on_screen(screening_id))
+    return _lifecycle_answer(screening_id, event, player=_end_show(screening_id, closing=True),
+                             summary=url_for("attendance.summary_page", screening_id=screening_id))
+
+
+@bp.post("/screenings/<screening_id>/resume")
+def screening_resume(screening_id):
+    """Go on with a show cut by a power failure, from the item and position it had reached."""
+    json_body(required=False)       # no fields; a body that is not JSON is refused like anywhere
+    queries.screening(screening_id)
+    return _command(_show().resume, screening_id)
 
 
 @bp.post("/screenings/<screening_id>/cancel")
@@ -131,7 +148,7 @@ def screening_cancel(screening_id):
     if not isinstance(text, str):
         raise AppError(400, "bad_request", "text must be a string.", field="text")
     event = lifecycle.cancel(screening_id, reason, text)
-    return _lifecycle_answer(screening_id, event, player=_stop_if_on_screen(screening_id))
+    return _lifecycle_answer(screening_id, event, player=_end_show(screening_id, closing=False))
 
 
 @bp.post("/screenings/<screening_id>/reschedule")
