@@ -1,5 +1,5 @@
-"""Dates and times on screen, in the page's language and with the weekday ("सोमवार, 7 दिसंबर
-2026", "Mon 7 Dec, 18:30"), through Flask-Babel in the page's locale; and the fields a crew member
+"""Dates and times on screen, in the page's language and with the weekday ("सोमवार 7 दिसंबर
+2026", "Mon 7 Dec 2026, 18:30"), through Flask-Babel in the page's locale; and the fields a crew member
 picks a date or a time with, which read the same way (a browser's date input shows mm/dd/yyyy
 whatever the page's language).
 
@@ -15,7 +15,6 @@ from .. import localtime
 DAY = "EEEE d MMMM y"            # Monday 7 December 2026 / सोमवार 7 दिसंबर 2026
 SHORT_DAY = "EEE d MMM"          # Mon 7 Dec / सोम 7 दिस॰
 SHORT_DAY_YEAR = "EEE d MMM y"
-TIME = "HH:mm"
 
 
 def _as_date(value) -> dt.date | None:

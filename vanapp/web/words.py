@@ -4,6 +4,7 @@ a page never shows `psa`, `done` or `hi-en`; templates ask `say("status", code)`
 
 A code without a word here is shown as it is: a new code shows up in the walk over every page
 (tests/test_pages_walk.py), which fails on an English word on a Hindi page."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 WORDS = {
@@ -50,7 +51,6 @@ def say_reason(stored: str) -> str:
 def campaign_name(campaign_id: str, title_hi: str = "", title_en: str = "") -> str:
     """A campaign by its name in the page's language. A campaign known only by its id (a tour
     file names it `bell-bajao`) is called by that id in words: Bell Bajao."""
-    from flask_babel import get_locale
     if str(get_locale()) == "hi" and title_hi:
         return title_hi
     if title_en and title_en != campaign_id:
