@@ -7,6 +7,7 @@ import io
 from ..ids import to_iso
 from ..models import Game, GameResult, GameRun
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, count_total
+from .game_texts import game_texts, labels
 
 BOM = "\ufeff"
 # A cell starting with one of these is a formula to Excel/LibreOffice (CSV injection).
@@ -74,9 +75,10 @@ def game_results_csv(rows: list[Facts]) -> bytes:
     """Held screenings' game results, one line per question and choice (phones, raised hands);
     pledges known only from a QR summary appear as one line each."""
     header = PLACE + ["game", "kind", "phase", "question", "choice", "phones", "hands", "total",
-                      "correct_answer", "is_correct", "source", "received_at_utc"]
+                      "correct_answer", "is_correct", "source", "received_at_utc"] + TEXT_COLUMNS
     held = {f.id: f for f in rows if f.held}
     kinds = {g.id: g.kind for g in Game.select(Game.id, Game.kind)}
+    texts = game_texts()
 
     def lines():
         ids = list(held)
@@ -92,13 +94,17 @@ def game_results_csv(rows: list[Facts]) -> bytes:
                     correct = ("yes" if choice == r.answer else "no") if r.answer else ""
                     yield _place(f) + [run.game_id, kinds.get(run.game_id, ""), run.phase, r.question_id,
                                        choice, phones, hands, count_total(value), r.answer, correct,
-                                       SYNCED, _when(r.received_at)]
+                                       SYNCED, _when(r.received_at)] + labels(texts, run.game_id, r.question_id, choice)
         for f in held.values():
             if f.pledge_source == QR:
                 for game, n in sorted((f.qr or {}).get("pledges", {}).items()):
                     yield _place(f) + [game, kinds.get(game, "pledge"), "", "", "", "", "", n, "", "",
-                                       QR, _when((f.qr or {}).get("received_at"))]
+                                       QR, _when((f.qr or {}).get("received_at"))] + labels(texts, game, "", "")
     return to_csv(header, lines())
 
+
+# The words beside the ids: a spreadsheet reads "What is the number of the women's helpline?"
+# and "181", in both languages, not q2 and b.
+TEXT_COLUMNS = ["game_title_hi", "game_title_en", "question_hi", "question_en", "choice_hi", "choice_en"]
 
 EXPORTS = {"screenings": screenings_csv, "attendance": attendance_csv, "game_results": game_results_csv}

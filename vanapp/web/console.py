@@ -5,7 +5,7 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 from flask_babel import gettext as _
 
-from .. import clock, localtime
+from .. import clock
 from ..ids import from_iso
 from ..models import MediaItem, MediaScan, ProgrammeItem
 from ..tours import identity, queries
@@ -82,8 +82,9 @@ def screening(screening_id):
 
 
 def _local(when) -> str:
-    """A stored UTC instant as the crew's local date and time."""
-    return localtime.text(when, current_app.config["TIMEZONE"])
+    """A stored UTC instant as the crew's local weekday, date and time, in the page's language."""
+    from .dates import when as local_when
+    return local_when(when)
 
 
 @bp.get("/media")

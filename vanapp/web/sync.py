@@ -70,7 +70,10 @@ def _runner():
 
 
 def _local(when) -> str | None:
-    return localtime.text(when, current_app.config["TIMEZONE"])
+    if when is None:
+        return None
+    from .dates import when as local_when      # weekday, date and time in the page's language
+    return local_when(when)
 
 
 def _words(code: str, fallback: str = "") -> str:

@@ -170,7 +170,12 @@ def summary(van_id, payload):
     row, created = receive.store_summary(night)
     if wants_json() or request.method == "POST":
         return jsonify(stored=created, replaced=not created, id=row.id, summary=night), 201 if created else 200
-    return render_template("hub/summary_received.html", error=None, night=night, created=created)
+    # the code carries the village's English spelling (it keeps the code small); the hub may
+    # know the screening and so the village's own name
+    from ...models import Screening
+    known = Screening.get_or_none(Screening.id == night["screening"])
+    return render_template("hub/summary_received.html", error=None, night=night, created=created,
+                           village=known.village if known else None)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -14,7 +14,8 @@ from pygal.style import Style
 
 from ..headers import csp_nonce
 
-FONT = ('system-ui, "Noto Sans", "Noto Sans Devanagari", "Lohit Devanagari", "Nirmala UI", '
+# The app's own Devanagari first: the chart is inline SVG in the page, which carries the font.
+FONT = ('"VanKit Devanagari", system-ui, "Noto Sans", "Noto Sans Devanagari", "Lohit Devanagari", "Nirmala UI", '
         'Mangal, sans-serif')
 STYLE = Style(
     background="transparent", plot_background="transparent", foreground="#1d1a24",
