@@ -189,9 +189,10 @@ def test_summary_png_of_the_page_is_read_by_zbarimg_and_verified_by_the_hub(serv
     assert r.json()["summary"]["counts"] == night["counts"] and r.json()["summary"]["screening"] == screening
     head, payload = text.rsplit("/", 1)
     forged = f"{head}/{payload[:-6]}{'A' if payload[-6] != 'A' else 'B'}{payload[-5:]}"
-    assert requests.get(forged, headers={"Accept": "application/json"}, timeout=20).status_code == 400
+    # a changed code fails its signature (403), another van's id names no van the hub knows (404)
+    assert requests.get(forged, headers={"Accept": "application/json"}, timeout=20).status_code == 403
     assert requests.get(text.replace("/van-03/", "/van-99/"), headers={"Accept": "application/json"},
-                        timeout=20).status_code == 400
+                        timeout=20).status_code == 404
 
 
 def test_a_summary_shown_before_pairing_is_verified_by_the_hub_after_pairing(server_factory):

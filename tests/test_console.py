@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from babel.dates import format_date
 
 from vanapp import security
 
@@ -16,8 +17,13 @@ def test_today_shows_tonights_screening_and_programme(crew):
     make_screening(village="रामपुर", village_en="Rampur",
                    items=(("psa", "ring-the-bell"), ("game", "bell-quiz")))
     html = crew.get("/").data.decode()
-    assert "रामपुर" in html and "Rampur" in html
-    assert "psa:ring-the-bell" in html and "game:bell-quiz" in html
+    assert "रामपुर" in html and "Rampur" not in html          # a Hindi page names it in Hindi
+    assert "ring-the-bell" in html and "bell-quiz" in html     # the items' titles (the factory's)
+    assert "psa:" not in html and "game:" not in html          # never the programme's codes
+    assert "संदेश फ़िल्म" in html and "2 आइटम · 1 खेल" in html
+    crew.get("/lang/en")
+    html = crew.get("/").data.decode()
+    assert "रामपुर" in html and "(Rampur)" in html and "2 items · 1 game" in html
 
 
 def test_today_warns_when_the_laptop_clock_is_wrong(crew):
@@ -57,7 +63,7 @@ def test_today_skips_done_screenings_for_the_next_one(crew):
     tomorrow = (dt.datetime.now(TZ) + dt.timedelta(days=1)).date().isoformat()
     make_screening(date=_today(), village_en="Rampur", status="done")
     make_screening(date=tomorrow, village="सिकंदरपुर", village_en="Sikandarpur")
-    assert "Sikandarpur" in crew.get("/").data.decode()
+    assert "सिकंदरपुर" in crew.get("/").data.decode()
 
 
 def test_tour_lists_screenings_by_day(crew):
@@ -65,8 +71,14 @@ def test_tour_lists_screenings_by_day(crew):
     make_screening(date=_today(), village_en="Rampur")
     make_screening(date=tomorrow, village="सिकंदरपुर", village_en="Sikandarpur")
     html = crew.get("/tour").data.decode()
-    assert html.index(_today()) < html.index(tomorrow)
+    assert html.index("रामपुर") < html.index("सिकंदरपुर")
+    # each day with its weekday, in the page's language
+    weekday = format_date(dt.date.fromisoformat(tomorrow), "EEEE d MMMM y", locale="hi")
+    assert weekday in html and "सोमवार मंगलवार बुधवार गुरुवार शुक्रवार शनिवार रविवार".find(weekday.split()[0]) >= 0
+    crew.get("/lang/en")
+    html = crew.get("/tour").data.decode()
     assert "Rampur" in html and "Sikandarpur" in html
+    assert format_date(dt.date.fromisoformat(tomorrow), "EEEE d MMMM y", locale="en") in html
 
 
 def test_screening_page_and_unknown_screening(crew):

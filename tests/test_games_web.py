@@ -129,7 +129,8 @@ def test_a_phone_reaches_no_crew_page_or_api(app, screening, path):
 
 
 # Open to anyone: the audience pages, static files, health, the login form, the language switch.
-PUBLIC_ENDPOINTS = {"static", "healthz", "auth.login", "auth.logout", "i18n.switch"}
+PUBLIC_ENDPOINTS = {"static", "healthz", "auth.login", "auth.logout", "i18n.switch",
+                    "api.openapi"}     # the API's description, as in the repository
 
 
 def without_own_url(html: bytes) -> bytes:

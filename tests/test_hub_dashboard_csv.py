@@ -82,6 +82,24 @@ def test_game_results_csv_has_each_choice_and_the_pledges(coordinator, hub_app):
     assert [r["village_en"] for r in qr_pledge] == ["'" + INJECTION]
 
 
+def test_game_results_csv_says_each_question_and_choice_in_both_languages(coordinator, hub_app):
+    """Beside the ids (q1, c): the game's title, the question and the choice as the audience saw
+    them, in Hindi and in English, read from the game content the van sent."""
+    from vanapp.hub.game_texts import game_texts
+    texts = game_texts()
+    rows = _csv(coordinator, "game_results")
+    quiz = [r for r in rows if r["game"] == "bell-quiz" and r["question"] == "q1" and r["choice"] == "c"]
+    assert quiz, "no bell-quiz q1/c line"
+    want = texts["bell-quiz"]
+    for r in quiz:
+        assert (r["game_title_hi"], r["game_title_en"]) == want["title"] and r["game_title_hi"]
+        assert (r["question_hi"], r["question_en"]) == want["questions"]["q1"] and r["question_en"]
+        assert (r["choice_hi"], r["choice_en"]) == want["choices"]["q1"]["c"] and r["choice_hi"]
+    for r in rows:
+        if r["kind"] in ("quiz", "poll"):
+            assert r["question_hi"] and r["question_en"] and r["choice_hi"] and r["choice_en"], r
+
+
 @pytest.mark.parametrize("value, cell", [
     ("=1+1", "'=1+1"), ("+91 98765", "'+91 98765"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\t=x", "'\t=x"), ("रामपुर", "रामपुर"), ("a=b", "a=b"), (-1, -1), (7, 7), (None, ""),

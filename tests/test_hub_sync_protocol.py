@@ -447,8 +447,9 @@ def test_summary_qr_is_verified_stored_once_and_superseded_by_synced_taps(hub, s
     assert client.get(path).status_code == 200
     assert count(SummaryReport) == 1
     forged = encode_summary(dict(night, counts={"men": 4000}), b"k" * 32, "van-03", hub_url="http://hub.example")
-    assert client.get(forged.split("http://hub.example", 1)[1]).status_code == 400
-    assert client.post(path[:-3] + "AAA", headers={"Accept": "application/json"}).status_code == 400
+    # the signature is the summary's credential: a forged or damaged one is 403 (bad_summary)
+    assert client.get(forged.split("http://hub.example", 1)[1]).status_code == 403
+    assert client.post(path[:-3] + "AAA", headers={"Accept": "application/json"}).status_code == 403
     with db.connection_context():
         assert SummaryReport.get().total == 114
         assert [s.screening for s in receive.summaries_in_use()] == [screening]

@@ -5,6 +5,7 @@ import re
 import shutil
 
 import flask_babel
+from babel.dates import format_date
 import pytest
 import yaml
 
@@ -69,7 +70,7 @@ def test_a_missing_file_turns_it_red_and_names_the_screenings_it_hits(crew, kit)
     lang(crew, "hi")
     html = text(crew.get("/preflight"))
     assert "तैयार नहीं: 1 समस्या<" in html and "फ़ाइल psa/neighbour.mp4 नहीं मिली।" in html
-    assert "<h3>पड़ोसी <code" in html  # the Hindi title on the Hindi page
+    assert "<h3>पड़ोसी</h3>" in html  # the Hindi title on the Hindi page, not the item's code
 
 
 def test_check_again_posts_with_csrf_and_sees_the_fix(crew, kit):
@@ -99,8 +100,9 @@ def test_media_page_shows_length_playability_and_scan_time(crew, kit):
     lang(crew, "en")
     html = text(crew.get("/media"))
     row = html.split('id="media-ring-the-bell"')[1].split("</tr>")[0]
-    assert "0:06" in row and "plays" in row and day(0) in row  # scanned today, local time
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)
+    scanned = format_date(dt.date.fromisoformat(day(0)), "EEE d MMM y", locale="en")
+    assert "0:06" in row and "plays" in row and scanned in row  # scanned today, local time
+    assert re.search(scanned + r", \d\d:\d\d", row)
     assert "Scan now" in html and 'action="/media/scan"' in html
 
 

@@ -6,6 +6,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import expect
 
 from vanapp import create_app
@@ -45,7 +46,7 @@ def test_run_lists_tonight_first_then_earlier_not_held_then_coming(evening, crew
     html = crew.get("/run/?lang=en").get_data(as_text=True)
     found = sections(html)
     assert html.index('id="tonight"') < html.index('id="earlier"') < html.index('id="coming"')
-    assert "Tonight" in found["tonight"] and "2031-02-10" in found["tonight"]
+    assert "Tonight" in found["tonight"] and "Monday 10 February 2031" in found["tonight"]   # with its weekday
     assert "Missed" in found["earlier"] and "Mark held" in found["earlier"] and "reason" in found["earlier"]
     assert "Later" in found["coming"]
     assert "Held" not in html and "Rained" not in html
@@ -55,7 +56,7 @@ def test_run_lists_tonight_first_then_earlier_not_held_then_coming(evening, crew
 def test_without_a_show_tonight_run_says_so_and_names_the_next(evening, crew):
     make_screening(date="2031-03-20", village_en="Faraway")
     html = crew.get("/run/?lang=en").get_data(as_text=True)
-    assert "No screening is planned for tonight." in html and "2031-03-20" in html
+    assert "No screening is planned for tonight." in html and "Thursday 20 March 2031" in html
 
 
 def test_a_show_in_progress_opens_run_on_it(evening, crew):
@@ -82,7 +83,7 @@ def test_another_days_screening_warns_before_start_and_tonights_does_not(evening
     tonight = make_screening(date="2031-02-10", village_en="Tonight")
     later = crew.get(f"/run/{coming.id}?lang=en").get_data(as_text=True)
     assert 'data-not-today="2031-02-12"' in later and 'id="confirm-start"' in later
-    assert "planned for 2031-02-12, not for today (2031-02-10)" in later
+    assert "planned for Wednesday 12 February 2031, not for today (Monday 10 February 2031)" in later
     now = crew.get(f"/run/{tonight.id}").get_data(as_text=True)
     assert "data-not-today" not in now and 'id="confirm-start"' not in now
 
@@ -113,7 +114,11 @@ def _seed(data_dir):
                 "coming": make_screening(date=day(2), village="सुबेहा", village_en="Subeha").id,
                 "held": make_screening(date=day(-2), village="बेलहरा", village_en="Belhara").id,
                 "rained": make_screening(date=day(-1), village="सतरिख", village_en="Satrikh").id,
-                "today": today.isoformat(), "coming_date": day(2)}
+                "today": today.isoformat(), "coming_date": day(2),
+                # as the pages say a date: with its weekday, in the page's language
+                "coming_en": format_date(today + dt.timedelta(days=2), "EEEE d MMMM y", locale="en"),
+                "coming_short_en": format_date(today + dt.timedelta(days=2), "EEE d MMM", locale="en"),
+                "coming_hi": format_date(today + dt.timedelta(days=2), "EEEE d MMMM y", locale="hi")}
 
 
 def _status(data_dir, sid):
@@ -144,7 +149,7 @@ def test_crew_chooses_tonight_confirms_another_day_and_clears_earlier_ones(serve
         expect(run.locator("#tonight .choice")).to_have_count(1)
         expect(run.locator("#tonight")).to_contain_text("Rampur")
         expect(run.locator("#earlier .choice")).to_have_count(2)
-        expect(run.locator("#coming")).to_contain_text(ids["coming_date"])
+        expect(run.locator("#coming")).to_contain_text(ids["coming_short_en"])
         run.screenshot(path=str(artifacts / "run-chooser-laptop-en.png"), full_page=True)
 
         # an earlier show that took place: mark held; one that did not: cancel with the reason
@@ -160,11 +165,11 @@ def test_crew_chooses_tonight_confirms_another_day_and_clears_earlier_ones(serve
         # another day's show: Start asks first, naming its date; No leaves it planned
         run.locator(f'#coming li[data-screening="{ids["coming"]}"] a').click()
         run.wait_for_url(f"{srv.url}/run/{ids['coming']}")
-        expect(run.locator("#not-today")).to_contain_text(ids["coming_date"])
+        expect(run.locator("#not-today")).to_contain_text(ids["coming_en"])
         expect(run.locator("#confirm-start")).to_be_hidden()
         run.click("#start")
         expect(run.locator("#confirm-start")).to_be_visible()
-        expect(run.locator("#confirm-start")).to_contain_text(ids["coming_date"])
+        expect(run.locator("#confirm-start")).to_contain_text(ids["coming_en"])
         run.screenshot(path=str(artifacts / "run-confirm-another-day-en.png"), full_page=True)
         run.click("#confirm-start-no")
         expect(run.locator("#confirm-start")).to_be_hidden()
@@ -201,7 +206,7 @@ def test_the_chooser_fits_a_phone_in_hindi(server_factory, chromium, artifacts):
         page.screenshot(path=str(artifacts / "run-chooser-phone-hi.png"), full_page=True)
         page.goto(f"{srv.url}/run/{ids['coming']}")
         page.click("#start")
-        expect(page.locator("#confirm-start")).to_contain_text(ids["coming_date"])
+        expect(page.locator("#confirm-start")).to_contain_text(ids["coming_hi"])
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
         page.screenshot(path=str(artifacts / "run-confirm-another-day-phone-hi.png"), full_page=True)
         page.goto(f"{srv.url}/screenings/{ids['tonight']}")

@@ -268,7 +268,7 @@ def test_parked_records_are_listed_with_the_reason_and_can_be_retried(server_fac
         from vanapp.sync import client
         from vanapp.sync import state as sync_state
         http = client.Http(hub.url, "Bearer {}.{}".format(*sync_state.credentials()[1:]))
-        http.outbox = client._outbox_header(sync_state.epoch(), sync_state.max_seq(), 0)
+        http.outbox = client._outbox_header(sync_state.epoch())
         try:
             assert http.json("GET", "/api/v1/sync/state")[0] == 200
         finally:

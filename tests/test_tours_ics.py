@@ -123,3 +123,82 @@ def test_tour_page_links_each_tours_calendar(catalog, crew):
     page = crew.get("/tour").data.decode("utf-8")
     assert page.count(f'href="/tour/{TOUR}.ics"') == 1
     assert "कैलेंडर (.ics)" in page
+
+
+# --- a change made on the van reaches the phones' calendars -------------------------------------
+
+def _events(data: bytes) -> dict:
+    cal = assert_phone_acceptable(data)
+    return {str(e["UID"]).split("@")[0]: e for e in cal.walk("VEVENT")}
+
+
+def _revision(event) -> tuple:
+    return (event.decoded("SEQUENCE"), event.decoded("DTSTAMP"), event.decoded("LAST-MODIFIED"))
+
+
+def test_a_reschedule_or_cancel_on_the_van_raises_sequence_and_the_change_times(catalog, clock):
+    from vanapp.tours import lifecycle
+    clock("2027-01-20 09:00+05:30")
+    screenings = imported()
+    before = _events(tour_ics(TOUR, TZ))
+    moved, cancelled = screenings[0], screenings[1]
+
+    clock("2027-01-22 11:15+05:30")
+    lifecycle.reschedule(moved.id, "2027-03-03", "19:00", TZ)
+    clock("2027-01-22 11:40+05:30")
+    lifecycle.cancel(cancelled.id, "rain")
+    after = _events(tour_ics(TOUR, TZ))
+
+    for sid, when in ((moved.id, "11:15"), (cancelled.id, "11:40")):
+        old, new = _revision(before[sid]), _revision(after[sid])
+        assert new[0] == old[0] + 1, sid
+        assert new[1] > old[1] and new[2] > old[2]
+        assert new[1].astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M") == f"2027-01-22 {when}"
+    assert after[moved.id].decoded("DTSTART").astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M") == "2027-03-03 19:00"
+    assert str(after[cancelled.id]["STATUS"]) == "CANCELLED"
+    for s in screenings[2:]:                          # the others are untouched, byte for byte
+        assert after[s.id].to_ical() == before[s.id].to_ical()
+
+    # cancelled, then planned again on another day: each change raises it again
+    clock("2027-01-23 08:00+05:30")
+    lifecycle.reschedule(cancelled.id, "2027-03-05", "18:00", TZ)
+    again = _events(tour_ics(TOUR, TZ))[cancelled.id]
+    assert again.decoded("SEQUENCE") == before[cancelled.id].decoded("SEQUENCE") + 2
+    assert str(again["STATUS"]) == "CONFIRMED" and again.decoded("DTSTAMP") > after[cancelled.id].decoded("DTSTAMP")
+    assert tour_ics(TOUR, TZ) == tour_ics(TOUR, TZ)  # and still the same bytes until the next change
+
+
+def test_the_calendar_a_crew_phone_downloads_shows_the_change(server_factory):
+    """Against `vanapp serve`: the crew downloads the calendar, reschedules one show and cancels
+    another from the console's API, downloads it again."""
+    import requests
+    from .conftest import PIN, csrf_from
+    from .support.syncenv import vanapp
+    from .support.server import ROOT
+    van = server_factory()
+    tours = sorted(str(p) for p in (ROOT / "schedules").glob("*.yaml"))
+    vanapp(van.data_dir, "schedule", "import", "--sample", *tours, check=True)
+    s = requests.Session()
+    s.post(van.url + "/login", data={"pin": PIN, "csrf_token": csrf_from(s.get(van.url + "/login").text)})
+    csrf = csrf_from(s.get(van.url + "/").text)
+    planned = [x for x in s.get(van.url + "/api/v1/screenings?limit=200").json()["items"] if x["status"] == "planned"]
+    tour = planned[0]["tour"]
+    planned = [x for x in planned if x["tour"] == tour]
+    url = f"{van.url}/tour/{tour}.ics"
+    before = _events(s.get(url).content)
+    first, second = planned[-1], planned[-2]
+    r = s.post(van.url + f"/api/v1/screenings/{first['id']}/reschedule", headers={"X-CSRFToken": csrf},
+               json={"date": "2099-12-30", "start": "18:45"})
+    assert r.status_code == 200, r.text
+    r = s.post(van.url + f"/api/v1/screenings/{second['id']}/cancel", headers={"X-CSRFToken": csrf},
+               json={"reason": "generator"})
+    assert r.status_code == 200, r.text
+    after = _events(s.get(url).content)
+    for sid in (first["id"], second["id"]):
+        assert after[sid].decoded("SEQUENCE") == before[sid].decoded("SEQUENCE") + 1
+        assert after[sid].decoded("DTSTAMP") > before[sid].decoded("DTSTAMP")
+        assert after[sid].decoded("LAST-MODIFIED") > before[sid].decoded("LAST-MODIFIED")
+    assert str(after[second["id"]]["STATUS"]) == "CANCELLED"
+    assert after[first["id"]].decoded("DTSTART").astimezone(ZoneInfo(TZ)).strftime("%Y-%m-%d %H:%M") == "2099-12-30 18:45"
+    unchanged = set(before) - {first["id"], second["id"]}
+    assert unchanged and all(after[i].to_ical() == before[i].to_ical() for i in unchanged)

@@ -26,7 +26,6 @@ def create_app(test_config=None):
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,      # uploads and sync batches are size-limited
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
         WTF_CSRF_TIME_LIMIT=None,                 # a console left open all evening still posts
         RATELIMIT_STORAGE_URI="vankit://",         # a van's memory, a hub's database (web/limits_store.py)
         RATELIMIT_HEADERS_ENABLED=True,
@@ -43,7 +42,8 @@ def create_app(test_config=None):
     elif not app.config.get("SECRET_KEY"):  # VANAPP_SECRET_KEY unset: keep one in the data dir
         app.config["SECRET_KEY"] = _secret_key(app.config["DATA_DIR"])
 
-    from .web import extensions, i18n, errors
+    from .web import extensions, i18n, errors, sessions
+    sessions.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     if app.config.get("MODE") == "hub":     # the hub's pages have their own frame
@@ -62,9 +62,11 @@ def create_app(test_config=None):
         # the audience's poll, its one hot URL, is answered before Flask (web/audience.py)
         app.wsgi_app = audience.FastPoll(app, app.wsgi_app)
 
-    from .web import blueprints
+    from .web import blueprints, headers, storage
     blueprints.register(app)
     if app.config.get("MODE") != "hub":
         from .web import reach
         reach.init_app(app)             # can phones reach the show? (checked once serving)
+    storage.init_app(app)       # after the error pages: a full disk is 507 in words, anything else theirs
+    headers.init_app(app)       # last: its layer wraps every other, so every answer has the headers
     return app

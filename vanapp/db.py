@@ -57,6 +57,41 @@ def is_postgres() -> bool:
     return isinstance(db.obj, PostgresqlDatabase)
 
 
+def sqlite_file() -> Path | None:
+    """The SQLite database file in use, or None (PostgreSQL)."""
+    if isinstance(db.obj, SqliteDatabase) and db.obj.database not in (None, "", ":memory:"):
+        return Path(db.obj.database)
+    return None
+
+
+def file_problems(path, thorough: bool = False) -> list[str]:
+    """What SQLite finds wrong with the database file at `path` ([] when it is sound).
+
+    `thorough`: `integrity_check` (also cross-checks every index: 2 s for 200,000 taps) rather
+    than `quick_check` (0.4 s), which still finds the damaged pages a power cut or a failing disk
+    leave behind. Opened read-only, so a damaged file is not made worse."""
+    import sqlite3
+    path = Path(path)
+    if not path.exists():
+        return [f"{path} does not exist"]
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            rows = [str(r[0]) for r in con.execute(
+                "PRAGMA integrity_check" if thorough else "PRAGMA quick_check").fetchall()]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:       # "file is not a database", "disk image is malformed"
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows[:20]
+
+
+def integrity_problems() -> list[str]:
+    """The start-up check of the database in use ([] if sound, new, or not SQLite)."""
+    path = sqlite_file()
+    return file_problems(path) if path is not None and path.exists() else []
+
+
 def migrate() -> list[str]:
     """Apply pending migrations, each in its own transaction; return their names."""
     with db.connection_context():

@@ -58,7 +58,7 @@ def normalise_phone(value) -> str:
 def _text(value, name, required, limit=120):
     if value is None:
         value = ""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:       # the hub's database refuses a NUL
         raise Invalid("invalid", f"{name} must be text", field=name)
     value = " ".join(value.split())
     if required and not value:

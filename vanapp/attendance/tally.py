@@ -180,7 +180,8 @@ def parse_delta(value) -> int:
 def parse_device(value) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or len(value) > 64:
+    # a NUL is not part of any name, and the hub's database refuses it: refused here, at the source
+    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
         raise Invalid("invalid", "device must be text of at most 64 characters", field="device")
     return value.strip()
 

@@ -1,7 +1,7 @@
 """The `vanapp` command: a Flask CLI group (datasette's shape). Every command lives in this package,
 one module per part: app (init, serve, token), tours (schedule), media (scan, preflight), player
-(play), attendance (report, categories), games, sync (pair, sync, export-bundle), hub, hub_vans and
-hub_facts."""
+(play), attendance (report, categories), games, sync (pair, sync, export-bundle), backup (backup,
+restore), hub, hub_vans and hub_facts."""
 import sys
 
 import click
@@ -21,6 +21,35 @@ class VanGroup(FlaskGroup):
     def _load_plugin_commands(self) -> None:
         self._loaded_plugin_commands = True
 
+    def invoke(self, ctx):
+        """A command run with `--json` answers in JSON on failure too (a script reading its output
+        gets `{"ok": false, "error", "code"}`, never a usage text or a traceback on stdout)."""
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        if "--json" not in words:
+            return super().invoke(ctx)
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            code = "usage" if isinstance(exc, click.UsageError) else "error"
+            _json_failure(exc.format_message(), code, exc.exit_code)
+        except click.exceptions.Abort:
+            _json_failure("aborted", "aborted", 1)
+        except (click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the script still gets JSON, and the log the details
+            import logging
+            import os
+            logging.getLogger("vanapp.cli").exception("command failed")
+            if os.environ.get("VANAPP_DEBUG"):
+                raise
+            _json_failure(f"{exc.__class__.__name__}: {exc}", "internal", 1)
+
+
+def _json_failure(message: str, code: str, status: int):
+    import json
+    click.echo(json.dumps({"ok": False, "error": message, "code": code}))
+    sys.exit(status)
+
 
 @click.group(cls=VanGroup, create_app=_make_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
@@ -29,9 +58,9 @@ def cli():
     """VanKit: the video van field kit."""
 
 
-from . import app, attendance, games, hub, hub_facts, hub_vans, media, player, sync, tours  # noqa: E402
+from . import app, attendance, backup, games, hub, hub_facts, hub_vans, media, player, sync, tours  # noqa: E402
 
-for _module in (app, tours, media, player, attendance, games, sync, hub, hub_vans, hub_facts):
+for _module in (app, tours, media, player, attendance, games, sync, backup, hub, hub_vans, hub_facts):
     for _command in _module.commands:
         cli.add_command(_command)
 

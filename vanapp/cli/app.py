@@ -1,4 +1,4 @@
-"""`vanapp init`, `vanapp serve` and `vanapp token create`: the app's database and crew PIN, its
+"""`vanapp init`, `vanapp serve` and `vanapp token create/revoke`: the app's database and crew PIN, its
 server (waitress, the long-lived parts started first) and API tokens for scripts."""
 import atexit
 import logging
@@ -35,6 +35,8 @@ def setup_logging(data_dir: str) -> None:
 def init_command(pin, default_pin, van_id):
     """Create or upgrade the database and set the crew PIN."""
     from .. import security
+    from .backup import check_at_start
+    check_at_start()            # a damaged database is not migrated: it is restored
     applied = migrate()
     click.echo(f"database: {current_app.config['DATABASE_URL'] or Path(current_app.config['DATA_DIR']) / 'vanapp.db'}")
     click.echo("migrations applied: " + (", ".join(applied) if applied else "none (up to date)"))
@@ -85,6 +87,8 @@ def serve_command(host, port, threads):
         # pages still need the PIN and the audience's pages reach only the live game
         host = "0.0.0.0" if app.config["MODE"] == "van" else "127.0.0.1"
     setup_logging(app.config["DATA_DIR"])
+    from .backup import check_at_start
+    check_at_start()            # before anything writes to it: a damaged database is restored, not used
     applied = migrate()
     if applied:
         click.echo("migrations applied: " + ", ".join(applied))
@@ -92,9 +96,13 @@ def serve_command(host, port, threads):
     # on a file descriptor past 1023), and room for the descriptors.
     connection_limit = _raise_open_files(4000)
     # Listen first, then start the parts, one of which asks this server something (the reach check).
+    # waitress buffers a whole body before Flask reads it (to a temporary file past 512 KB), up to
+    # 1 GiB by default: a body this far past Flask's own cap (MAX_CONTENT_LENGTH, answered in the
+    # one error shape) is cut off by waitress itself, so no client fills the disk with one request
+    body_cap = 32 * max(app.config.get("MAX_CONTENT_LENGTH") or 0, 2 * 1024 * 1024)
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="vanapp",
                                     channel_timeout=60, connection_limit=connection_limit,
-                                    asyncore_use_poll=True)
+                                    asyncore_use_poll=True, max_request_body_size=body_cap)
     app.config.update(LISTEN_HOST=host, LISTEN_PORT=port)
     parts.start_all(app)                    # the player, the game machine, the automatic sync, reach
     atexit.register(parts.stop_all, app)
@@ -141,6 +149,19 @@ def token_create(name):
     from .. import security
     with db.connection_context():
         click.echo(security.create_token(name))
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def token_revoke(name):
+    """Revoke every token called NAME: scripts holding one are refused from their next request."""
+    from .. import security
+    with db.connection_context():
+        count = security.revoke_tokens(name)
+    if not count:
+        raise click.ClickException(f"no live token called {name!r}")
+    click.echo(f"{count} token(s) called {name!r} revoked")
 
 
 commands = [init_command, serve_command, token_group]

@@ -24,7 +24,10 @@ def report_command(as_json, screening_id, qr):
         try:
             data = reports.all_report(screening_id)
         except tally.AttendanceError as exc:
-            click.echo(f"report: {exc.message}", err=True)
+            if as_json:                  # a script reading JSON gets JSON when it fails too
+                click.echo(json.dumps({"ok": False, "error": exc.message, "code": exc.code}))
+            else:
+                click.echo(f"report: {exc.message}", err=True)
             sys.exit(1)
         if qr:
             text = reports.summary_qr_text(data["screenings"][0])

@@ -151,7 +151,7 @@ def add_coordinator_command(name, password_stdin, reset):
                 create_coordinator(name, password)
         except CoordinatorError as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"coordinator {name!r} {'password set' if reset else 'added'}")
+    click.echo(f"coordinator {name!r} {'password set (every login they had is ended)' if reset else 'added'}")
 
 
 @hub_group.command("disable-coordinator")
@@ -159,13 +159,15 @@ def add_coordinator_command(name, password_stdin, reset):
 def disable_coordinator_command(name):
     """Stop coordinator NAME from logging in (at once, even mid-session); `add-coordinator NAME
     --reset` lets them in again with a new password."""
-    from ..models import Coordinator, db
+    from ..models import db
+    from ..hub.accounts import CoordinatorError, disable
     require_database()
-    with db.connection_context(), db.atomic():
-        changed = Coordinator.update(disabled=True).where(Coordinator.username == name.strip()).execute()
-    if not changed:
-        raise click.ClickException(f"no coordinator {name!r}")
-    click.echo(f"coordinator {name!r} can no longer log in")
+    with db.connection_context():
+        try:
+            ended = disable(name)
+        except CoordinatorError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"coordinator {name!r} can no longer log in ({ended} login(s) ended)")
 
 
 @hub_group.command("serve")

@@ -147,18 +147,16 @@ def revoke_van_command(van_id, as_json):
 
 
 @hub_group.command("import-bundle")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def import_bundle_command(file, as_json):
     """Verify a van's export bundle (from a USB stick) and store its records (once)."""
     require_database()
     try:
-        if Path(file).stat().st_size > bundle.MAX_BUNDLE:      # refused before it fills the memory
-            _fail(as_json, file, "the bundle is too large")
-        data = Path(file).read_bytes()
-    except OSError as exc:
-        _fail(as_json, file, f"cannot read it: {exc.strerror or exc}")
+        data = bundle.read_file(file)
+    except bundle.BundleError as exc:
+        _fail(as_json, file, str(exc))
     with db.connection_context():
         try:
             totals = import_bundle(data, current_app.config.get("TIMEZONE", "Asia/Kolkata"))
@@ -172,6 +170,11 @@ def import_bundle_command(file, as_json):
         click.echo(f"{file}: van {totals['van']}, {totals['batches']} batch(es): {totals['stored']} new, "
                    f"{totals['updated']} updated, {totals['duplicates']} already held"
                    + (f", {totals['replayed']} batch(es) imported before" if totals["replayed"] else ""))
+        if totals["refused"]:
+            click.echo(f"{len(totals['refused'])} record(s) refused and not stored (the van sets them aside "
+                       "with the reason at its next sync):", err=True)
+            for record in totals["refused"][:20]:
+                click.echo(f"  {record['model']} {record['id']}: {record['message']}", err=True)
 
 
 def _fail(as_json, file, message, at_fault=None):

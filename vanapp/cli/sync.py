@@ -47,30 +47,38 @@ def _ago(value):
 @click.command("sync")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (no progress bar).")
 @click.option("--status", "only_status", is_flag=True, help="Only show the sync status; send nothing.")
-@click.option("--retry-parked", is_flag=True, help="Queue parked records again before syncing.")
+@click.option("--retry-parked", is_flag=True, help="Queue the records set aside (parked) again before syncing.")
+@click.option("--discard-parked", is_flag=True,
+              help="Give up on the records set aside: they stay on this laptop but are never sent.")
 @click.option("--timeout", default=30.0, show_default=True, help="Network timeout in seconds.")
 @click.option("--wait", default=120.0, show_default=True,
               help="Seconds to wait for a sync already running (e.g. the console's automatic sync).")
 @click.option("--batch-size", default=client.outbox.BATCH_ROWS, show_default=True, type=click.IntRange(1, 100_000),
               help="Changes per request: smaller on a link that keeps dropping (a drop costs one request).")
 @with_appcontext
-def sync_command(as_json, only_status, retry_parked, timeout, wait, batch_size):
-    """Send everything new to the hub and fetch new tours and content."""
+def sync_command(as_json, only_status, retry_parked, discard_parked, timeout, wait, batch_size):
+    """Send everything new to the hub and fetch new tours and content. A record the hub refuses
+    is set aside (parked) with the hub's reason and never holds back the others."""
     data_dir = current_app.config["DATA_DIR"]
+    if retry_parked and discard_parked:
+        raise click.UsageError("--retry-parked or --discard-parked, not both")
     with db.connection_context():
         if only_status:
             _print_status(as_json)
             return
         if retry_parked:
             click.echo(f"{state.retry_parked()} parked record(s) queued again", err=True)
+        if discard_parked:
+            click.echo(f"{state.discard_parked()} parked record(s) discarded (kept here, never sent)", err=True)
         if as_json:
             result = client.sync(data_dir, "cli", timeout=timeout, wait=wait, batch_rows=batch_size)
         else:
             result = _sync_with_bar(data_dir, timeout, wait, batch_size)
-        waiting = sum(state.waiting().values())
-        parked = state.status()["parked_count"]
+        waiting = state.waiting_total()
+        parked = state.parked_count()
+        set_aside = _set_aside_list()
     if as_json:
-        click.echo(json.dumps(dict(result.as_dict(), waiting=waiting, parked_total=parked)))
+        click.echo(json.dumps(dict(result.as_dict(), waiting=waiting, parked_total=parked, set_aside=set_aside)))
     elif result.ok:
         click.echo(f"sync done in {result.seconds:.1f} s: {result.pushed} record(s) sent ({result.stored} new to "
                    f"the hub), {result.pulled} received, {parked} parked, {waiting} waiting, "
@@ -106,6 +114,14 @@ def _sync_with_bar(data_dir, timeout, wait=0.0, batch_size=client.outbox.BATCH_R
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
+
+
+def _set_aside_list(limit: int = 200) -> list[dict]:
+    """The records set aside (not discarded), newest first, with the hub's (or the van's) reason."""
+    from ..models import SyncParked
+    return [{"parked": p.id, "model": p.model, "id": p.record_id, "version": p.version, "code": p.code,
+             "reason": p.reason, "parked_at": to_iso(p.parked_at)}
+            for p in SyncParked.active().order_by(SyncParked.parked_at.desc()).limit(limit)]
 
 
 def _print_status(as_json):

@@ -113,7 +113,9 @@ class LiveRun:
             "game": {"id": game["id"], "kind": game["kind"], "title": game["title"],
                      "intro": game.get("intro"), "count": len(self.questions),
                      "teams": game.get("teams") or [], "pledge": game.get("pledge"),
-                     "target": game.get("target")},
+                     "target": game.get("target"),
+                     # a poll may show its bars while it is open; otherwise the projector waits
+                     "live_results": bool(game.get("live_results"))},
             "q": None, "tally": self.tally(),
         }
         question = self.question

@@ -195,7 +195,7 @@ class GameMachine:
             with connected(), db.atomic():
                 for item in batch:
                     item.write()
-        except Exception as exc:
+        except Exception:
             log.exception("could not commit %d queued answers", len(batch))
             self._queued_joins.clear()
             for item in batch:

@@ -18,16 +18,16 @@ MAX_TIMER = 3600          # an hour: anything longer is a typo, not a question
 MAX_TEXT = 1000
 
 TOP_FIELDS = {"id", "kind", "campaign", "title", "intro", "timer", "questions", "pledge",
-              "target", "teams"}
+              "target", "teams", "live_results"}
 QUESTION_FIELDS = {"id", "text", "choices", "answer", "explanation", "timer"}
 CHOICE_FIELDS = {"id", "text"}
 TEAM_FIELDS = {"id", "name", "colour"}
 # Fields a kind must not carry: a pledge has no questions, only a buzzer has teams.
 NOT_FOR_KIND = {
-    "quiz": {"pledge", "target", "teams"},
+    "quiz": {"pledge", "target", "teams", "live_results"},     # a quiz's answers wait for the close
     "poll": {"pledge", "target", "teams"},
-    "buzzer": {"pledge", "target"},
-    "pledge": {"questions", "teams"},
+    "buzzer": {"pledge", "target", "live_results"},
+    "pledge": {"questions", "teams", "live_results"},
 }
 
 
@@ -131,6 +131,13 @@ class _Checker:
                 out[lang] = value.strip()
         return out if len(out) == 2 else None
 
+    def flag(self, node, field):
+        value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            self.problem(node, field, "must be true or false")
+            return None
+        return value
+
     def positive_int(self, node, field, maximum):
         value = self.value(node) if isinstance(node, yaml.ScalarNode) else None
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
@@ -178,6 +185,8 @@ class _Checker:
             game["timer"] = self.positive_int(top["timer"][1], "timer", MAX_TIMER)
         if "target" in top:
             game["target"] = self.positive_int(top["target"][1], "target", 1_000_000)
+        if "live_results" in top:
+            game["live_results"] = self.flag(top["live_results"][1], "live_results")
         if kind:
             for name in sorted(NOT_FOR_KIND[kind] & top.keys()):
                 self.problem(top[name][0], name, f"not used by a {kind} game")

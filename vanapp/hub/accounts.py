@@ -4,6 +4,7 @@ import re
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import logins
 from ..ids import utcnow
 from ..models import Coordinator, db
 
@@ -38,6 +39,7 @@ def create_coordinator(username: str, password: str) -> Coordinator:
 
 
 def set_password(username: str, password: str) -> Coordinator:
+    """A new password; every login of that coordinator ends with the old one."""
     _check_password(password)
     with db.atomic():
         user = Coordinator.by_username(username)
@@ -46,7 +48,18 @@ def set_password(username: str, password: str) -> Coordinator:
         user.password_hash = generate_password_hash(password)
         user.disabled = False
         user.save()
+        logins.end_all("coordinator", user.id)
     return user
+
+
+def disable(username: str) -> int:
+    """Revoke a coordinator: no more logins, and every one open now ends. Returns how many."""
+    with db.atomic():
+        user = Coordinator.by_username((username or "").strip())
+        if user is None:
+            raise CoordinatorError(f"no coordinator {username!r}")
+        Coordinator.update(disabled=True).where(Coordinator.id == user.id).execute()
+        return logins.end_all("coordinator", user.id)
 
 
 def authenticate(username: str, password: str) -> Coordinator | None:

@@ -10,6 +10,7 @@ from ..ids import to_iso
 from ..models import Game, GameResult, GameRun, ScreeningFact, SummaryReport
 from . import factsql
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, as_time, count_total
+from .game_texts import game_texts, labels
 
 BOM = "\ufeff"
 # A cell starting with one of these is a formula to Excel/LibreOffice (CSV injection).
@@ -110,8 +111,9 @@ def game_results_csv(filters):
     """Held screenings' game results, one line per question and choice (phones, raised hands);
     pledges known only from a QR summary follow, one line each."""
     header = PLACE + ["game", "kind", "phase", "question", "choice", "phones", "hands", "total",
-                      "correct_answer", "is_correct", "source", "received_at_utc"]
+                      "correct_answer", "is_correct", "source", "received_at_utc"] + TEXT_COLUMNS
     kinds = {g: k for g, k in Game.select(Game.id, Game.kind).tuples()}
+    texts = game_texts()
 
     def lines():
         for chunk in _chunks(_facts(filters, "held = 1")):
@@ -129,8 +131,9 @@ def game_results_csv(filters):
                         phones = value.get("phones", 0) if isinstance(value, dict) else ""
                         hands = value.get("hands", 0) if isinstance(value, dict) else ""
                         correct = ("yes" if choice == answer else "no") if answer else ""
-                        yield _place(f) + [game, kinds.get(game, ""), phase, question, choice, phones, hands,
-                                           count_total(value), answer, correct, SYNCED, _when(as_time(received))]
+                        yield (_place(f) + [game, kinds.get(game, ""), phase, question, choice, phones, hands,
+                                            count_total(value), answer, correct, SYNCED, _when(as_time(received))]
+                               + labels(texts, game, question, choice))
         for chunk in _chunks(_facts(filters, "held = 1 AND pledge_source = 'qr_summary'")):
             pledges = {}
             query = (SummaryReport.select(SummaryReport.screening, SummaryReport.pledges, SummaryReport.updated_at,
@@ -144,8 +147,12 @@ def game_results_csv(filters):
                 given, when = pledges.get(f.id, ({}, None))
                 for game, n in sorted(given.items()):
                     yield _place(f) + [game, kinds.get(game, "pledge"), "", "", "", "", "", n, "", "",
-                                       QR, _when(as_time(when))]
+                                       QR, _when(as_time(when))] + labels(texts, game, "", "")
     return stream_csv(header, lines())
 
+
+# The words beside the ids: a spreadsheet reads "What is the number of the women's helpline?"
+# and "181", in both languages, not q2 and b.
+TEXT_COLUMNS = ["game_title_hi", "game_title_en", "question_hi", "question_en", "choice_hi", "choice_en"]
 
 EXPORTS = {"screenings": screenings_csv, "attendance": attendance_csv, "game_results": game_results_csv}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from peewee import SqliteDatabase
 
-from ..ids import to_iso, utcnow
+from ..ids import to_iso
 from ..models import (FactCategory, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact,
                       SummaryReport, SyncBatch, SyncModel, VanFact, db)
 from ..models.hub_facts import PLAN_COLUMNS

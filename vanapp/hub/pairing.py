@@ -12,6 +12,7 @@ from ..models import Van, db
 from ..protocol.bundle import bundle_key
 from ..protocol.summary import summary_key
 
+VAN_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"     # Crockford base32: no I, L, O, U
 CODE_LENGTH = 8
 CODE_LIFETIME = dt.timedelta(hours=24)
@@ -165,7 +166,8 @@ def authenticate(header: str) -> Van:
         digest = hashlib.sha256(bytes.fromhex(secret)).hexdigest() if secret else ""
     except ValueError:
         digest = ""
-    van = Van.get_or_none(Van.id == van_id) if van_id else None
+    # a van id is a slug: anything else is no van (and never reaches the database's parser)
+    van = Van.get_or_none(Van.id == van_id) if VAN_ID.fullmatch(van_id) else None
     if van is None or not van.secret_hash or not digest or not hmac.compare_digest(van.secret_hash, digest):
         raise AuthError("unauthorized", "unknown van or wrong secret: pair this van again")
     if van.revoked:

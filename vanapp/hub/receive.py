@@ -7,14 +7,18 @@ writes only records of its own van (403 otherwise, nothing stored). Plan records
 along are inserted only if the hub lacks them. A repeated batch key gets the first answer again.
 """
 import datetime as dt
+import sqlite3
 from zoneinfo import ZoneInfo
+
+import psycopg
 
 from peewee import IntegrityError
 
 from ..db import is_sqlite, write_transaction
+from .. import jsontext
 from ..errors import AppError
 from ..ids import from_iso, to_iso, utcnow
-from ..models import (GameRun, Screening, ScreeningEvent, ScreeningFact, SummaryReport, SyncBatch, Van,
+from ..models import (GameRun, Screening, ScreeningFact, SummaryReport, SyncBatch, Van,
                       VanCursor, db)
 from ..protocol import records
 from ..protocol.wire import MAX_RECORDS, WireError, decode_models
@@ -29,21 +33,55 @@ def _rules() -> dict:
     headcount in a coordinator's report."""
     from ..attendance.participants import AGE_BANDS, GENDERS
     from ..attendance.tally import CATEGORY_NAME, HEADCOUNT_KINDS
+    from ..media.catalog import LANGUAGE, SHA256, _file_problem
+    from ..models import GAME_KINDS, MEDIA_KINDS, STATUSES
     from ..models.playback import OUTCOMES
-    from ..tours.lifecycle import EVENT_KINDS
+    from ..tours.lifecycle import DATE, EVENT_KINDS, TIME
+    from ..tours.spec import PREFIXES
+    from ..games.machine import PHASES as RUN_PHASES, STATES as RUN_STATES
 
     def one_of(values):
         return (lambda v: v in values), "one of " + ", ".join(values)
-    return {
+
+    def day(v):
+        try:
+            return isinstance(v, str) and bool(DATE.match(v)) and 2000 <= dt.date.fromisoformat(v).year <= 2100
+        except ValueError:
+            return False
+    # the plan a van brings along for a hub that lacks it: what the van's own importer and
+    # media catalogue accept (a media file inside the media folder, never ../../etc/passwd)
+    plan = {
+        "MediaItem": {"file": ((lambda v: isinstance(v, str) and not _file_problem(v)),
+                               "a file inside the media folder (relative, with /, no ..)"),
+                      "kind": one_of(MEDIA_KINDS),
+                      "language": ((lambda v: isinstance(v, str) and bool(LANGUAGE.match(v))), "a language code"),
+                      "expected_sha256": ((lambda v: v == "" or (isinstance(v, str) and bool(SHA256.match(v)))),
+                                          "a SHA-256 in hex"),
+                      "expected_ms": ((lambda v: v is None or (type(v) is int and v >= 0)), "a length from 0")},
+        "Game": {"kind": one_of(GAME_KINDS)},
+        "Screening": {"status": one_of(STATUSES), "date": (day, "a date like 2026-12-03"),
+                      "start": ((lambda v: isinstance(v, str) and bool(TIME.match(v))), "a time like 18:30"),
+                      "duration_min": ((lambda v: type(v) is int and 0 < v <= 24 * 60), "minutes, 1 to 1440")},
+        "ProgrammeItem": {"kind": one_of(("media", "game")), "prefix": one_of(PREFIXES),
+                          "phase": one_of(("", "before", "after")),
+                          "position": ((lambda v: type(v) is int and 0 <= v < 1000), "a position from 0")},
+    }
+    return plan | {
         "TallyEvent": {"delta": ((lambda v: type(v) is int and v in (1, -1)), "1 or -1"),
                        "category": ((lambda v: isinstance(v, str) and bool(CATEGORY_NAME.match(v))),
                                     "a category name (a-z, 0-9, - or _)")},
         "Headcount": {"kind": one_of(HEADCOUNT_KINDS),
                       "count": ((lambda v: type(v) is int and 0 <= v <= 1_000_000), "a count from 0")},
         "Participant": {"gender": one_of(GENDERS), "age_band": one_of(AGE_BANDS)},
-        "PlayLog": {"outcome": one_of(OUTCOMES),
+        "ScreeningEvent": {"kind": one_of(EVENT_KINDS),
+                           # a reschedule moves the hub's screening: a date and time it can read
+                           "new_date": ((lambda v: v == "" or day(v)), "empty or a date like 2026-12-03"),
+                           "new_start": ((lambda v: v == "" or (isinstance(v, str) and bool(TIME.match(v)))),
+                                         "empty or a time like 18:30")},
+        "GameRun": {"state": one_of(RUN_STATES), "phase": one_of(RUN_PHASES),
+                    "position": ((lambda v: v is None or (type(v) is int and 0 <= v < 1000)), "a position from 0")},
+        "PlayLog": {"outcome": one_of(OUTCOMES), "kind": one_of(("media", "game")),
                     "position_ms": ((lambda v: v is None or (type(v) is int and v >= 0)), "a position from 0")},
-        "ScreeningEvent": {"kind": one_of(EVENT_KINDS)},
     }
 
 
@@ -82,17 +120,24 @@ class BatchRefused(AppError):
 def _header(document: dict, van_id: str) -> dict:
     def need(name, kind, check=lambda v: True):
         value = document.get(name)
+        if kind is int:
+            value = jsontext.integer(value)
         if type(value) is not kind or not check(value):
             raise BatchRefused(400, "malformed", f"header field {name!r} is missing or invalid", field=name)
         return value
+    if document.get("kind", "push") != "push":
+        raise BatchRefused(400, "malformed", "header field 'kind' must be 'push'", field="kind")
     key = need("key", str, lambda v: 8 <= len(v) <= KEY_MAX)
     epoch = need("epoch", str, lambda v: 1 <= len(v) <= 64)
     start = need("from", int, lambda v: v >= 0)
     end = need("to", int, lambda v: v >= start)
-    claimed = document.get("van")
-    if claimed is not None and claimed != van_id:
+    claimed = need("van", str)
+    if claimed != van_id:
         raise BatchRefused(403, "foreign_van", f"this batch is from {claimed!r}; you are {van_id!r}", field="van")
-    return {"key": key, "epoch": epoch, "from": start, "to": end}
+    waiting = document.get("waiting")
+    if waiting is not None:
+        waiting = need("waiting", int, lambda v: 0 <= v < 10 ** 9)
+    return {"key": key, "epoch": epoch, "from": start, "to": end, "waiting": waiting}
 
 
 def _decode(document: dict, van_id: str):
@@ -112,9 +157,10 @@ def _decode(document: dict, van_id: str):
         if unknown or missing:
             raise BatchRefused(400, "malformed", f"{name}: unknown columns {unknown}, missing columns "
                                f"{sorted(missing)}", field=f"models.{name}")
+        columns, rows = _with_defaults(table, columns, rows)
         for record_id, problem in table.check(columns, rows).items():
             bad.append({"model": name, "id": record_id, "code": "invalid", "message": problem})
-        if not bad:
+        if not bad and table.owner == "van":      # the plan's rules: on what the hub would insert
             bad += _break_rules(name, columns, rows)
         ids = [row[0] for row in rows] if columns[0] == "id" else [row[columns.index("id")] for row in rows]
         if len(set(ids)) != len(ids):
@@ -132,6 +178,20 @@ def _decode(document: dict, van_id: str):
     if bad:
         raise BatchRefused(400, "invalid_records", f"{len(bad)} record(s) are invalid", bad[:500])
     return [by_name[t.name] for t in records.ordered_tables() if t.name in by_name]
+
+
+def _with_defaults(table, columns: list[str], rows: list) -> tuple[list[str], list]:
+    """A column the batch leaves out that has a default (an older van's batch, or a terse one)
+    gets that default, as the van's own database would have given it: the database is never
+    asked to insert a row without a value its schema requires."""
+    absent = [f for f in table.fields if f.name not in columns and f.default is not None]
+    if not absent or not rows:
+        return columns, rows
+    def value(field):                       # in wire form, as a van would have sent it
+        default = field.default() if callable(field.default) else field.default
+        return to_iso(default) if isinstance(default, dt.datetime) else default
+    extra = tuple(value(f) for f in absent)
+    return columns + [f.name for f in absent], [tuple(row) + extra for row in rows]
 
 
 def _begin():
@@ -172,6 +232,10 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
             changed = counts["stored"] + counts["updated"]
             # a USB bundle brings records, but the van did not reach the hub: no sync, no contact
             contact = {"last_sync_at": now, "last_seen_at": now} if source == "push" else {}
+            if source == "push" and header["waiting"] is not None and cursor == header["to"]:
+                # what the van will still hold once it has this ack: its own count (PROTOCOL.md)
+                contact.update(reported_waiting=header["waiting"], reported_epoch=header["epoch"],
+                               reported_at=now)
             Van.update(last_push_at=now, records_received=Van.records_received + changed,
                        **contact).where(Van.id == van_id).execute()
             ack = {"key": header["key"], "epoch": header["epoch"], "from": header["from"],
@@ -186,18 +250,8 @@ def apply_batch(van_id: str, document: dict, source: str = "push", timezone: str
     return ack
 
 
-def _driver_integrity_errors() -> tuple:
-    import sqlite3
-    found = [IntegrityError, sqlite3.IntegrityError]
-    try:
-        import psycopg
-        found.append(psycopg.IntegrityError)
-    except ImportError:
-        pass
-    return tuple(found)
-
-
-_INTEGRITY = _driver_integrity_errors()
+# the bulk inserts use the driver's cursor, so its own IntegrityError arrives unwrapped
+_INTEGRITY = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 
 
 def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
@@ -206,6 +260,7 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
     refused, conflicts = [], []
     available = {}                 # model name -> ids that will exist after this batch
     parents = _Parents()
+    foreign_plan = {}              # model name -> {id: van} of plan records of another van in the batch
     plans = []
     for table, columns, rows in decoded:
         id_at = columns.index("id")
@@ -220,19 +275,21 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
             fresh = [r for r in rows if r[id_at] not in stored and r[id_at] not in clashes
                      and r[id_at] not in missing]
             if "van" in columns:
-                # a van may bring its own plan to a hub that lacks it, never another van's
+                # a van may bring its own plan to a hub that lacks it, never another van's: such a
+                # plan record is not stored, and the van's records about it are refused by name
+                # (foreign_van, below), so the van sets those aside and the rest goes in
                 van_at = columns.index("van")
-                foreign = [r[id_at] for r in fresh if r[van_at] not in ("", van_id)]
-                if foreign:
-                    raise BatchRefused(403, "foreign_van", f"{table.name} {foreign[0]} is planned for "
-                                       "another van", [{"model": table.name, "id": i, "code": "foreign_van",
-                                                        "message": "planned for another van"} for i in foreign[:500]])
+                elsewhere = {r[id_at]: r[van_at] for r in fresh if r[van_at] not in ("", van_id)}
+                if elsewhere:
+                    foreign_plan[table.name] = elsewhere
+                    fresh = [r for r in fresh if r[id_at] not in elsewhere]
             refused += [{"model": table.name, "id": i, "code": "missing_parent", "message": m}
                         for i, m in missing.items()]
+            refused += _break_rules(table.name, columns, fresh)
             available[table.name] = set(stored) | {r[id_at] for r in fresh}
             plans.append((table, columns, fresh))
             continue
-        foreign = _foreign_parents(table, columns, rows, van_id, parents)
+        foreign = _foreign_parents(table, columns, rows, van_id, parents, foreign_plan)
         if foreign:
             raise BatchRefused(403, "foreign_van", f"{len(foreign)} record(s) belong to another van's "
                                "screening; a van may write only about its own",
@@ -270,8 +327,8 @@ def _store(van_id: str, decoded, now: str) -> tuple[dict, list]:
         raise BatchRefused(409, "conflict", f"{len(conflicts)} record(s) conflict with what the hub holds",
                            conflicts[:500] + refused[:500])
     if refused:
-        raise BatchRefused(400, "invalid_records", f"{len(refused)} record(s) refer to records the hub "
-                           "does not have", refused[:500])
+        raise BatchRefused(400, "invalid_records", f"{len(refused)} record(s) are invalid or refer to records "
+                           "the hub does not have", refused[:500])
     written = []
     for table, columns, work in plans:
         if table.owner == "hub":
@@ -356,7 +413,8 @@ def _missing_parents(table, columns, rows, available, parents: _Parents) -> dict
     return out
 
 
-def _foreign_parents(table, columns, rows, van_id: str, parents: _Parents) -> dict[str, str]:
+def _foreign_parents(table, columns, rows, van_id: str, parents: _Parents,
+                     in_batch: dict | None = None) -> dict[str, str]:
     """id -> message for rows that point at a record of another van: a tap, play, event or result
     of a screening planned for another van (or of another van's game run). What happened at
     another van's screening is that van's to tell; the coordinator re-plans a screening another
@@ -369,6 +427,8 @@ def _foreign_parents(table, columns, rows, van_id: str, parents: _Parents) -> di
         at = columns.index(name)
         wanted = {row[at] for row in rows if row[at] is not None}
         owners = {pid: held[1] for pid, held in parents.versions(parent, wanted).items()}
+        for pid, owner in (in_batch or {}).get(parent.__name__, {}).items():
+            owners.setdefault(pid, owner)
         for row in rows:
             owner = owners.get(row[at])
             if owner not in (None, "", van_id):

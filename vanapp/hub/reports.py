@@ -371,8 +371,12 @@ def _on_van(van: Van, cursors: dict) -> dict | None:
     None when the van never said."""
     if van.reported_seq is None or van.reported_at is None:
         return None
-    received_to = cursors.get((van.id, van.reported_epoch), 0)
-    return {"not_received": max(0, van.reported_seq - received_to), "parked": van.reported_parked or 0,
+    if van.reported_waiting is not None:
+        # the van's own count of records waiting (its Sync page's), as of its last contact
+        not_received = van.reported_waiting
+    else:                       # a van that says only its outbox seq: changes, not records
+        not_received = max(0, van.reported_seq - cursors.get((van.id, van.reported_epoch), 0))
+    return {"not_received": not_received, "parked": van.reported_parked or 0,
             "reported_at": to_iso(van.reported_at)}
 
 

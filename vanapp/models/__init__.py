@@ -8,8 +8,9 @@ from .playback import OUTCOMES, PlayLog
 from .attendance import DEFAULT_CATEGORIES, Headcount, Participant, TallyEvent
 from .games import GameResult, GameRun
 from .hub_users import Coordinator
+from .sessions import LoginSession
 from .game_play import GameBuzz, GameLive, GamePlayer, GameVote
-from .sync import SummaryReport, SyncBatch, SyncParked, SyncRun, Van, VanCursor
+from .sync import SummaryReport, SyncBatch, SyncParked, SyncRun, Van, VanCursor, VanSetAside
 
 VAN_MODELS = [Setting, ApiToken, Outbox, Campaign, Village, Tour, Screening, ProgrammeItem,
               ScreeningEvent, MediaItem, MediaScan, Game, PlayLog, TallyEvent, Headcount,

@@ -33,6 +33,7 @@ class Van(BaseModel):
     reported_epoch = CharField(max_length=64, null=True)
     reported_seq = IntegerField(null=True)
     reported_parked = IntegerField(null=True)
+    reported_waiting = IntegerField(null=True)              # records waiting, as its Sync page counts them
     reported_at = UTCDateTimeField(null=True)
 
     @classmethod
@@ -94,11 +95,30 @@ class SummaryReport(BaseModel):
         indexes = ((("van", "screening"), True),)
 
 
+class VanSetAside(BaseModel):
+    """A record a van holds back (parked: the hub refused it, or the van would not send it), as the
+    van last reported its list (PUT /api/v1/sync/parked): the coordinator sees what and why."""
+    id = AutoField()
+    van = CharField(max_length=64, index=True)
+    model = CharField(max_length=64)
+    record_id = CharField(max_length=64)
+    version = IntegerField()
+    code = CharField(max_length=32)
+    reason = TextField()
+    parked_at = UTCDateTimeField(null=True)
+    reported_at = UTCDateTimeField(default=utcnow)
+
+    @classmethod
+    def of(cls, van_id: str):
+        return cls.select().where(cls.van == van_id).order_by(cls.parked_at.desc(), cls.id)
+
+
 # --- van side ------------------------------------------------------------------------------------
 
 class SyncParked(BaseModel):
-    """A record the hub refused for good: kept here with the reason, shown to the crew, and
-    left out of later batches (a newer version of it is tried again)."""
+    """A record set aside by sync — the hub refused it, or the van would not send it — kept here
+    with the reason, shown to the crew, and left out of later batches (a newer version of it is
+    tried again). The crew may queue it again or discard it (`discarded_at`: kept, never sent)."""
     id = AutoField()
     model = CharField(max_length=64)
     record_id = CharField(max_length=64)
@@ -106,9 +126,15 @@ class SyncParked(BaseModel):
     code = CharField(max_length=32)
     reason = TextField()
     parked_at = UTCDateTimeField(default=utcnow)
+    discarded_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = ((("model", "record_id", "version"), True),)
+
+    @classmethod
+    def active(cls):
+        """Set aside and not discarded: what the crew (and the hub) are shown."""
+        return cls.select().where(cls.discarded_at.is_null())
 
 
 class SyncRun(BaseModel):

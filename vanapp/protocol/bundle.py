@@ -7,14 +7,16 @@ Layout:  b"VANKIT-BUNDLE 1\\n" + header JSON + b"\\n" + batch bodies (gzip, size
 bundle_key = HMAC-SHA256(van secret, b"vankit-bundle-v1")."""
 import hashlib
 import hmac
-import json
+import os
+import stat
 
+from .. import jsontext
 from .wire import MAX_BODY, WireError, unpack
 
 MAGIC = b"VANKIT-BUNDLE 1\n"
 SIG = b"\nSIG "
 LABEL = b"vankit-bundle-v1"
-MAX_BUNDLE = 1024 * 1024 * 1024      # a year of a van's records is a few MB; refuse a disk image
+MAX_BUNDLE = 256 * 1024 * 1024      # a year of a van's records is a few MB; refuse a disk image
 
 
 class BundleError(ValueError):
@@ -30,6 +32,33 @@ def sign(content: bytes, key: bytes) -> bytes:
     return content + SIG + hmac.new(key, content, hashlib.sha256).hexdigest().encode() + b"\n"
 
 
+def read_file(path) -> bytes:
+    """The bytes of the bundle file at `path`, read with a cap: only a regular file (a symlink to
+    /dev/zero or a FIFO is refused, not read for ever or waited on), never more than MAX_BUNDLE
+    bytes whatever size the file system reports. Raises BundleError."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise BundleError(f"cannot read it: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BundleError("not a regular file: a bundle is a file written by `vanapp export-bundle`")
+        if info.st_size > MAX_BUNDLE:        # said at once; the reading below stops there anyway
+            raise BundleError("the bundle is too large")
+        chunks, size = [], 0
+        while size <= MAX_BUNDLE:
+            chunk = handle.read(min(1 << 20, MAX_BUNDLE + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    if size > MAX_BUNDLE:
+        raise BundleError("the bundle is too large")
+    return b"".join(chunks)
+
+
 def read(data: bytes, key_lookup) -> tuple[dict, list[dict]]:
     """Verify a bundle and return (header, batch documents). `key_lookup(van_id)` gives the van's
     bundle key (bytes) or None. Raises BundleError naming what is wrong; reads nothing unsigned."""
@@ -43,7 +72,7 @@ def read(data: bytes, key_lookup) -> tuple[dict, list[dict]]:
     content, signature = data[:at], data[at + len(SIG):-1].decode("ascii", "replace")
     try:
         header_end = content.index(b"\n", len(MAGIC))
-        header = json.loads(content[len(MAGIC):header_end])
+        header = jsontext.loads(content[len(MAGIC):header_end])
         van_id = header["van"]
         specs = header["batches"]
         if not isinstance(van_id, str) or not isinstance(specs, list):

@@ -13,6 +13,10 @@ from ..models.base import JSONTextField, UTCDateTimeField
 from .wire import TIME_RE
 
 CHUNK = 500          # ids per IN (...) query: well under SQLite's variable limit
+# References by id that are not foreign keys: a game run names its game, a play its media item
+# (or game). The plan record travels along as a foreign key's would, so a hub that never loaded
+# the games still knows a run's kind (quiz, pledge...) and counts its results.
+SOFT_REFS = {"GameRun": {"game_id": ("Game",)}, "PlayLog": {"media_id": ("MediaItem", "Game")}}
 MAX_TEXT = 100_000   # characters in one text field
 INT_LIMIT = 2 ** 63
 
@@ -40,17 +44,19 @@ def _checker(field):
         return wrap(lambda v: None if type(v) is bool else "must be true or false")
     if isinstance(field, IntegerField) and not isinstance(field, ForeignKeyField):
         return wrap(lambda v: None if type(v) is int and -INT_LIMIT < v < INT_LIMIT else "must be an integer")
+    # text never holds a NUL: PostgreSQL refuses one, and no van writes one
     if isinstance(field, (CharField, ForeignKeyField)):
         limit = getattr(field, "max_length", None) or 255
         if isinstance(field, ForeignKeyField):
             limit = getattr(field.rel_field, "max_length", None) or 64
         if field.primary_key:
-            return lambda v: None if type(v) is str and 0 < len(v) <= limit else \
-                f"must be text of 1 to {limit} characters"
-        return wrap(lambda v: None if type(v) is str and len(v) <= limit else f"must be text of at most {limit} characters")
+            return lambda v: None if type(v) is str and 0 < len(v) <= limit and "\x00" not in v else \
+                f"must be text of 1 to {limit} characters, without NUL"
+        return wrap(lambda v: None if type(v) is str and len(v) <= limit and "\x00" not in v
+                    else f"must be text of at most {limit} characters, without NUL")
     if isinstance(field, TextField):
-        return wrap(lambda v: None if type(v) is str and len(v) <= MAX_TEXT else
-                    f"must be text of at most {MAX_TEXT} characters")
+        return wrap(lambda v: None if type(v) is str and len(v) <= MAX_TEXT and "\x00" not in v else
+                    f"must be text of at most {MAX_TEXT} characters, without NUL")
     return wrap(lambda v: None)
 
 
@@ -85,17 +91,23 @@ def _column_checker(field):
         if isinstance(field, ForeignKeyField):
             limit = getattr(field.rel_field, "max_length", None) or 64
         if field.primary_key:
-            return lambda col: set(map(type, col)) <= {str} and 0 < min(map(len, col)) and max(map(len, col)) <= limit
+            return lambda col: (set(map(type, col)) <= {str} and 0 < min(map(len, col))
+                                and max(map(len, col)) <= limit and _no_nul(col))
         return lambda col: (set(map(type, col)) <= {str} | allowed
-                            and max(map(len, filter(None, col)), default=0) <= limit)
+                            and max(map(len, filter(None, col)), default=0) <= limit and _no_nul(col))
     if isinstance(field, TextField) and not isinstance(field, JSONTextField):
         return lambda col: (set(map(type, col)) <= {str} | allowed
-                            and max(map(len, filter(None, col)), default=0) <= MAX_TEXT)
+                            and max(map(len, filter(None, col)), default=0) <= MAX_TEXT and _no_nul(col))
     return None
 
 
 def _postgres() -> bool:
     return not isinstance(db.obj, SqliteDatabase)
+
+
+def _no_nul(column) -> bool:
+    """No NUL in a column of texts (and None), at C speed."""
+    return "\x00" not in "".join(filter(None, column))
 
 
 class Table:

@@ -19,6 +19,7 @@ import re
 import zlib
 from urllib.parse import quote, unquote
 
+from .. import jsontext
 from ..errors import AppError
 
 CONTEXT = b"vankit-summary-v1"
@@ -33,8 +34,9 @@ _TEXT = re.compile(r"(?:^vankit:|/)s/([^/?#]+)/([A-Za-z0-9_-]+)/?$")
 class SummaryError(AppError, ValueError):
     """The text is not a VanKit summary, is damaged, or its signature does not verify."""
 
-    def __init__(self, message: str):
-        super().__init__(400, "bad_summary", message)
+    def __init__(self, message: str, status: int = 400):
+        # 404: no such van; 403: the signature (the summary's credential) does not verify
+        super().__init__(status, "bad_summary", message)
 
 
 def summary_key(van_secret: bytes) -> bytes:
@@ -93,26 +95,32 @@ def decode_summary(text: str, key_lookup) -> dict:
     match = _TEXT.search(text.strip())
     if not match:
         raise SummaryError("not a VanKit summary: expected vankit:s/<van>/<payload> or <hub>/s/<van>/<payload>")
-    van_id, payload = unquote(match.group(1)), match.group(2)
+    return verify(unquote(match.group(1)), match.group(2), key_lookup)
+
+
+def verify(van_id: str, payload: str, key_lookup) -> dict:
+    """Verify and unpack a summary given as its van id and payload (the two parts of its link)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", payload or ""):
+        raise SummaryError("malformed summary: the payload is not base64url")
     key = key_lookup(van_id)
     if not key:
-        raise SummaryError(f"unknown van {van_id!r}: no summary key for it")
+        raise SummaryError(f"unknown van {van_id!r}: no summary key for it", 404)
     try:
         raw = _unb64(payload)
     except (ValueError, TypeError):
         raise SummaryError("malformed summary: the payload is not base64url") from None
     if len(raw) <= TAG_BYTES:
-        raise SummaryError("malformed summary: too short")
+        raise SummaryError("bad signature: the summary is too short to carry one", 403)
     tag, body = raw[:TAG_BYTES], raw[TAG_BYTES:]
     if not hmac.compare_digest(tag, _tag(key, van_id, body)):
-        raise SummaryError(f"bad signature: this summary was not signed by van {van_id!r} or was changed")
+        raise SummaryError(f"bad signature: this summary was not signed by van {van_id!r} or was changed", 403)
     try:
         inflate = zlib.decompressobj(-15)
         data = inflate.decompress(body, MAX_BODY)
         if inflate.unconsumed_tail or not inflate.eof:
             raise SummaryError("malformed summary: body too large or truncated")
-        fields = json.loads(data.decode("utf-8"))
-    except (zlib.error, UnicodeDecodeError, json.JSONDecodeError):
+        fields = jsontext.loads(data.decode("utf-8"))
+    except (zlib.error, UnicodeDecodeError, ValueError):
         raise SummaryError("malformed summary: the body does not unpack") from None
     return _unpack(fields, van_id)
 

@@ -22,13 +22,14 @@ import re
 import time
 import zlib
 
+from .. import jsontext
 from ..errors import AppError
 
 FORMAT = 1
 MAX_BODY = 2 * 1024 * 1024          # compressed bytes on the wire (Flask's MAX_CONTENT_LENGTH too)
 MAX_JSON = 32 * 1024 * 1024         # decompressed: a zip bomb stops here
 MAX_RECORDS = 10000                 # records in one batch (a fast link's batches grow to 9000 rows)
-TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\Z")
+TIME_RE = re.compile(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]{6}Z\Z")
 _MIN_US = calendar.timegm((2000, 1, 1, 0, 0, 0)) * 1_000_000
 _MAX_US = calendar.timegm((2100, 1, 1, 0, 0, 0)) * 1_000_000
 
@@ -160,9 +161,11 @@ def unpack(body: bytes, max_json: int = MAX_JSON) -> dict:
         if len(raw) > max_json:
             raise WireError(f"the batch is larger than {max_json} bytes", 413)
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"the batch is not JSON: {exc}") from None
+        document = jsontext.loads(raw.decode("utf-8"))
+    except jsontext.TooDeep as exc:
+        raise WireError(f"the batch is {exc}") from None
+    except ValueError as exc:           # not UTF-8, not JSON, or text no column takes (jsontext)
+        raise WireError(f"the batch is not JSON text: {exc}") from None
     if not isinstance(document, dict):
         raise WireError("the batch must be a JSON object")
     if document.get("format") != FORMAT:

@@ -1,6 +1,7 @@
 """The van's sync client: pair with a hub, then push the outbox in acknowledged batches and pull
 the plan. One sync at a time; the checkpoint moves only after the hub's acknowledgement, so a
 dropped link costs at most the batch in flight, which is resent under the same key."""
+import hashlib
 import http.client
 import json
 import logging
@@ -9,12 +10,12 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from .. import clock
+from .. import clock, jsontext
 from ..tours import identity
 from ..ids import utcnow
-from ..models import Setting, SyncRun, db
+from ..models import Setting, SyncParked, SyncRun, db
 from . import incoming, outbox, state
-from ..protocol.wire import WireError, unpack
+from ..protocol.wire import WireError, time_text, unpack
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ ERRORS = {
 TRANSIENT = {"offline", "server", "busy"}
 GROW_BELOW = 1.0                 # seconds: a batch acknowledged this fast lets the next ones double...
 GROW_TO = 9000                   # ...up to this many outbox rows (a hub takes wire.MAX_RECORDS, 10000)
-MAX_ROUNDS = 10_000              # batches in one sync: a guard against a loop, never reached honestly
+MAX_ROUNDS = 100_000             # requests in one push: a guard against a loop, never reached honestly
+SET_ASIDE_LISTED = 1000         # records set aside listed to the hub (the count is always whole)
 
 
 class SyncError(Exception):
@@ -129,7 +131,7 @@ class Http:
                     raise
                 time.sleep(min(0.25 * 2 ** attempt, 2.0))
         try:
-            return status, unpack(data) if data[:2] == b"\x1f\x8b" else json.loads(data or b"null")
+            return status, unpack(data) if data[:2] == b"\x1f\x8b" else jsontext.loads(data or b"null")
         except (ValueError, WireError):
             return status, None
 
@@ -239,8 +241,7 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
     try:
         report("connect", 0, 1)
         epoch = state.epoch()
-        parked_now = state.parked_count()
-        hub.outbox = _outbox_header(epoch, state.max_seq(), parked_now)
+        hub.outbox = _outbox_header(epoch)
         sent_at = utcnow()
         status, st = hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
         if status != 200 or not isinstance(st, dict):
@@ -250,43 +251,82 @@ def _sync(result: Result, report, timeout, retries, batch_rows):
         if cursor > state.max_seq():
             # the hub holds more than this outbox ever had: the database was restored or made anew
             epoch, cursor = state.new_epoch(), 0
-            hub.outbox = _outbox_header(epoch, state.max_seq(), parked_now)
-        _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows)
-        parked_after = state.parked_count()
-        if parked_after != parked_now:
-            # records were set aside during this push: the next request tells the hub
-            hub.outbox = _outbox_header(epoch, state.max_seq(), parked_after)
+            hub.outbox = _outbox_header(epoch)
+        told = _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows)
+        # what is waiting and what is set aside, as this sync leaves them: the next request tells
+        # the hub (the list of records set aside goes too, when it changed), so the coordinator's
+        # Vans page shows the same numbers as the crew's Sync page
+        hub.outbox = _outbox_header(epoch)
+        _report_set_aside(hub, van_id, retries)
         hub_plan = int(st.get("pull_cursor", 0))
         local_plan = state.get_int(state.PULL_CURSOR)
         if local_plan > hub_plan:
             local_plan = 0                  # the hub's outbox was reset: pull everything again
         if hub_plan > local_plan:
             _pull(hub, result, report, local_plan, hub_plan, retries)
-        elif parked_after != parked_now:
+        elif hub.outbox != told:
             try:                            # no pull to carry the news: one small request
                 hub.json("GET", f"/api/v1/sync/state?epoch={quote(epoch)}", retries=retries)
             except SyncError as exc:        # what was pushed is pushed; the next sync tells it
-                log.warning("could not tell the hub about parked records: %s", exc.detail)
+                log.warning("could not tell the hub what is waiting: %s", exc.detail)
     finally:
         result.bytes_sent, result.bytes_received = hub.sent, hub.received
         hub.close()
 
 
-def _outbox_header(epoch: str, seq: int, parked: int) -> str:
-    """X-Van-Outbox: the installation, the highest outbox seq, how many records are parked. The hub
-    shows a coordinator what has not arrived yet (seq minus its cursor) and what the van set aside."""
-    return f"{epoch} {seq} {parked}"
+def _outbox_header(epoch: str, waiting: int | None = None) -> str:
+    """X-Van-Outbox: the installation, the highest outbox seq, how many records are set aside and
+    how many are waiting (state.waiting: the count the crew's Sync page shows). The hub shows a
+    coordinator what has not arrived yet and what the van set aside."""
+    waiting = state.waiting_total() if waiting is None else waiting
+    return f"{epoch} {state.max_seq()} {state.parked_count()} {waiting}"
 
 
-def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
+def _report_set_aside(hub, van_id: str, retries: int) -> None:
+    """Tell the hub which records this van holds back and why, when that list changed since it was
+    last told (PUT /api/v1/sync/parked), so a coordinator sees them. Never fails the sync."""
+    listed = [{"model": p.model, "id": p.record_id, "version": p.version, "code": p.code,
+               "message": p.reason[:500], "parked_at": time_text(p.parked_at)}
+              for p in SyncParked.active().order_by(SyncParked.parked_at.desc()).limit(SET_ASIDE_LISTED)]
+    body = json.dumps({"total": state.parked_count(), "records": listed}, sort_keys=True).encode()
+    fingerprint = f"{hub.host}:{hub.port}{hub.prefix} {van_id} {hashlib.sha256(body).hexdigest()}"
+    if Setting.get_value(state.SET_ASIDE_TOLD) == fingerprint:
+        return
+    try:
+        status, payload = hub.json("PUT", "/api/v1/sync/parked", body,
+                                   headers={"Content-Type": "application/json"}, retries=retries)
+    except SyncError as exc:
+        log.warning("could not tell the hub which records are set aside: %s", exc.detail)
+        return
+    if status == 200:
+        with db.atomic():
+            Setting.put(state.SET_ASIDE_TOLD, fingerprint)
+    else:
+        log.warning("the hub did not take the list of records set aside: HTTP %s %s", status, payload)
+
+
+# What a refusal may name that is about records (set them aside, send the rest), as opposed to the
+# batch as a whole (a bad header, a reused key: a fault of this van's software, never parked).
+RECORD_REFUSALS = {"invalid_records", "foreign_van", "conflict", "missing_parent", "invalid"}
+
+
+def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows) -> str:
+    """Send the outbox after `cursor` batch by batch. A record the hub refuses never holds back
+    the others: the records a refusal names are set aside with the hub's reason and the batch goes
+    again without them; a refusal that names none this van can match (say, a plan record it
+    sent along) is narrowed down by halving the batch, until the one change the hub refuses is
+    set aside with its reason. -> the X-Van-Outbox value the hub was last told."""
     if state.get_int(state.PUSH_CURSOR) != cursor:
         state.acknowledge(cursor)           # the hub's word is the checkpoint
     pend = state.pending()
-    if pend and (pend.get("epoch") != epoch or pend.get("from") != cursor):
+    if pend and (pend.get("epoch") != epoch or pend.get("from") != cursor
+                 or (batch_rows < outbox.BATCH_ROWS and pend.get("to", 0) - cursor > batch_rows)):
         pend = None
     resending = pend is not None            # the batch in flight when an earlier sync broke off
     first, last = cursor, state.max_seq()
-    parked, sent_plan, limit, refusals = state.parked_keys(), set(), batch_rows, 0
+    parked, sent_plan, limit = state.parked_keys(), set(), batch_rows
+    after = state.WaitingAfter(cursor)
+    told = hub.outbox
     report("push", 0, last - first)
     prepared = None                         # the next batch, built while the hub applied this one
     for _round in range(MAX_ROUNDS):
@@ -296,12 +336,11 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
         else:
             key = pend["key"] if pend else state.new_batch_key()
             batch = outbox.collect(cursor, van_id, epoch, key, parked, sent_plan,
-                                   end=pend["to"] if pend else None, limit=limit)
+                                   end=pend["to"] if pend else None, limit=limit, waiting_after=after)
         if batch is None:
-            return
+            return told
         if batch.held_back:
-            result.parked += state.park(batch.held_back)
-            parked |= {(r["model"], r["id"], r["version"]) for r in batch.held_back}
+            _set_aside(batch.held_back, result, parked, after)
         pend = {"key": key, "epoch": epoch, "from": batch.start, "to": batch.end}
         state.set_pending(pend)
         # the hub applies this batch (network wait, in a thread) while we build the next one
@@ -309,7 +348,8 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
         waiting = _in_background(lambda: _post_batch(hub, batch, retries, result, resending))
         try:
             prepared = outbox.collect(batch.end, van_id, epoch, state.new_batch_key(), parked,
-                                      sent_plan | batch.plan, limit=_next_limit(limit, batch_rows, None))
+                                      sent_plan | batch.plan, limit=_next_limit(limit, batch_rows, None),
+                                      waiting_after=after)
         finally:
             (status, payload), seconds = waiting()
         resending = False
@@ -326,29 +366,48 @@ def _push(hub, result, report, van_id, epoch, cursor, retries, batch_rows):
             if new_cursor >= batch.end:
                 result.pushed += batch.records
                 sent_plan |= batch.plan
+            # from now on every request says what is still waiting (the hub heard the same in
+            # the batch, when it acknowledged exactly up to its end)
+            hub.outbox = _outbox_header(epoch, after(new_cursor))
+            told = hub.outbox if new_cursor == batch.end else told
             if new_cursor != batch.end:
                 prepared = None
-            cursor, pend, limit, refusals = new_cursor, None, _next_limit(limit, batch_rows, seconds), 0
+            cursor, pend, limit = new_cursor, None, _next_limit(limit, batch_rows, seconds)
             report("push", max(0, min(cursor, last) - first), last - first)
             continue
-        prepared = None
+        prepared, pend = None, None
         error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
-        at_fault = error.get("records") or []
-        if status in (400, 403, 409) and at_fault and refusals < 3:
-            # refused for good: set those records aside with the hub's reason, send the rest
-            items = [dict(r, version=batch.versions.get((r.get("model"), r.get("id")), 0))
-                     for r in at_fault if (r.get("model"), r.get("id")) in batch.versions]
-            if not items:
-                raise _error_of(status, payload)
-            result.parked += state.park(items)
-            parked |= {(r["model"], r["id"], r["version"]) for r in items}
-            pend, refusals = None, refusals + 1
+        code = error.get("code") if isinstance(error, dict) else None
+        if status == 413 and batch.rows > 1:
+            limit = max(1, min(limit, batch.rows) // 4)
             continue
-        if status == 413 and limit > 1:
-            pend, limit = None, max(1, limit // 4)
-            continue
+        if status in (400, 403, 409) and code in RECORD_REFUSALS and error.get("field") != "van":
+            named = error.get("records") if isinstance(error.get("records"), list) else []
+            items = [dict(r, version=batch.versions[(r.get("model"), r.get("id"))]) for r in named
+                     if isinstance(r, dict) and (r.get("model"), r.get("id")) in batch.versions
+                     and (r["model"], r["id"], batch.versions[(r["model"], r["id"])]) not in parked]
+            if items:
+                _set_aside(items, result, parked, after)
+                continue
+            if batch.rows > 1:                  # narrow it down: the half that holds the fault
+                limit = max(1, min(limit, batch.rows) // 2)
+                continue
+            why = "; ".join(f"{r.get('model')} {r.get('id')}: {r.get('message')}" for r in named[:3]
+                            if isinstance(r, dict))
+            message = f"{error.get('message', '')}" + (f" ({why})" if why else "")
+            items = [{"model": model, "id": record_id, "version": version, "code": code, "message": message[:2000]}
+                     for (model, record_id), version in batch.versions.items()]
+            if items:                           # one change, refused: set it aside with the reason
+                _set_aside(items, result, parked, after)
+                continue
         raise _error_of(status, payload)
     raise SyncError("refused", "too many batches in one sync")
+
+
+def _set_aside(items, result, parked, after) -> None:
+    result.parked += state.park(items)
+    parked |= {(r["model"], r["id"], r["version"]) for r in items}
+    after.set_aside(items)
 
 
 def _next_limit(limit: int, batch_rows: int, seconds: float | None) -> int:

@@ -1,5 +1,6 @@
 """The van's side of sync state: pairing settings, the outbox epoch and cursors, the batch in
 flight, parked records, the one-sync-at-a-time lock and the honest status shown to the crew."""
+import bisect
 import json
 import os
 import secrets
@@ -7,7 +8,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..ids import new_id
+from ..ids import new_id, utcnow
 from ..models import Outbox, Setting, SyncParked, SyncRun, db
 from ..protocol import records
 
@@ -19,6 +20,7 @@ PUSH_CURSOR = "sync_push_cursor"
 PULL_CURSOR = "sync_pull_cursor"
 PENDING = "sync_pending"        # the batch in flight: {"key", "epoch", "from", "to"}
 PAIRING = "sync_pairing"        # a pairing under way: {"hub", "code", "secret"} until the hub answers
+SET_ASIDE_TOLD = "sync_set_aside_told"   # which list of records set aside the hub was last given
 LOCK_FILE = "sync.lock"
 
 
@@ -116,11 +118,13 @@ def max_seq() -> int:
 
 
 def parked_keys() -> set[tuple[str, str, int]]:
+    """(model, id, version) of every record set aside, discarded ones too: none of them is sent."""
     return set(SyncParked.select(SyncParked.model, SyncParked.record_id, SyncParked.version).tuples())
 
 
 def parked_count() -> int:
-    return SyncParked.select().count()
+    """Records set aside and not discarded (what the crew and the hub are shown)."""
+    return SyncParked.active().count()
 
 
 def park(items: list[dict]) -> int:
@@ -137,38 +141,82 @@ def park(items: list[dict]) -> int:
 
 def retry_parked(ids=None) -> int:
     """Put parked records back in the queue (after the coordinator fixed the cause on the hub);
-    only the SyncParked rows with these `ids` when given."""
+    only the SyncParked rows with these `ids` when given (discarded ones too), else every record
+    set aside and not discarded."""
     with db.atomic():
-        query = SyncParked.select()
+        query = SyncParked.active() if ids is None else SyncParked.select()
         if ids is not None:
             query = query.where(SyncParked.id.in_(list(ids)))
         rows = list(query)
         for row in rows:
             Outbox.create(model=row.model, record_id=row.record_id)
-        if ids is None:
-            SyncParked.delete().execute()
-        else:
-            SyncParked.delete().where(SyncParked.id.in_([row.id for row in rows])).execute()
+        SyncParked.delete().where(SyncParked.id.in_([row.id for row in rows])).execute()
     return len(rows)
 
 
-def waiting(cursor: int | None = None) -> dict[str, int]:
-    """model -> records changed since the checkpoint that will travel (van-owned, not parked)."""
+def discard_parked(ids=None) -> int:
+    """The crew gives up on records set aside (all, or the SyncParked rows `ids`): they stay on
+    the laptop and in its reports, but are no longer shown as set aside and are never sent
+    (a newer version of one, should it change, travels as usual)."""
+    with db.atomic():
+        query = SyncParked.update(discarded_at=utcnow()).where(SyncParked.discarded_at.is_null())
+        if ids is not None:
+            query = query.where(SyncParked.id.in_(list(ids)))
+        return query.execute()
+
+
+def waiting_seqs(cursor: int | None = None) -> dict[str, dict[str, int]]:
+    """model -> {record id: outbox seq of its last change} for each record that will travel at
+    the next sync: van-owned, changed after the checkpoint, not set aside in its current version."""
     cursor = get_int(PUSH_CURSOR) if cursor is None else cursor
-    van_models = [t.name for t in records.ordered_tables("van")]
-    if not van_models:
-        return {}
-    marks = ", ".join([db.param] * len(van_models))
-    rows = db.execute_sql(f'SELECT "model", COUNT(DISTINCT "record_id") FROM "outbox" WHERE "seq" > {db.param} '
-                          f'AND "model" IN ({marks}) GROUP BY "model"', [cursor, *van_models]).fetchall()
-    return {model: n for model, n in rows}
+    p, out = db.param, {}
+    for table in records.ordered_tables("van"):
+        rows = db.execute_sql(
+            f'SELECT w."record_id", w."last" FROM (SELECT "record_id", MAX("seq") AS "last" FROM "outbox" '
+            f'WHERE "seq" > {p} AND "model" = {p} GROUP BY "record_id") w '
+            f'JOIN "{table.table}" r ON r."id" = w."record_id" '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "sync_parked" k WHERE k."model" = {p} '
+            f'AND k."record_id" = w."record_id" AND k."version" = r."version")',
+            [cursor, table.name, table.name]).fetchall()
+        if rows:
+            out[table.name] = dict(rows)
+    return out
+
+
+def waiting(cursor: int | None = None) -> dict[str, int]:
+    """model -> records waiting to be sent: the one count of what is waiting, shown on the Sync
+    page, printed by `vanapp sync`, and told to the hub (which shows it on its Vans page)."""
+    return {model: len(seqs) for model, seqs in waiting_seqs(cursor).items()}
+
+
+def waiting_total() -> int:
+    return sum(waiting().values())
+
+
+class WaitingAfter:
+    """How many records will still wait once the hub holds everything up to an outbox seq, from
+    one reading of the outbox at the start of a push; records set aside since are taken off."""
+
+    def __init__(self, cursor: int):
+        self._last = {(model, record_id): seq for model, seqs in waiting_seqs(cursor).items()
+                      for record_id, seq in seqs.items()}
+        self._sorted = sorted(self._last.values())
+
+    def __call__(self, seq: int) -> int:
+        return len(self._sorted) - bisect.bisect_right(self._sorted, seq)
+
+    def set_aside(self, items) -> None:
+        """Records ({"model", "id"}) set aside: no longer waiting."""
+        gone = [self._last.pop((item["model"], item["id"]), None) for item in items]
+        if any(seq is not None for seq in gone):
+            self._sorted = sorted(self._last.values())
 
 
 def status() -> dict:
     """What the console and `vanapp sync --status` say: plain facts, nothing guessed."""
     creds = credentials()
     last_ok, last = SyncRun.last_success(), SyncRun.last()
-    parked = list(SyncParked.select().order_by(SyncParked.parked_at.desc()).limit(200))
+    parked = list(SyncParked.active().order_by(SyncParked.parked_at.desc()).limit(200))
     return {
         "paired": creds is not None,
         "hub_url": creds[0] if creds else Setting.get_value(HUB_URL),

@@ -31,7 +31,21 @@ def _get(screening_id: str) -> Screening:
         screening = (Screening.select().where(Screening.id == screening_id).for_update().first())
     if screening is None:
         raise LifecycleError(404, "not_found", f"No screening {screening_id}.", field="id")
+    _refuse_other_van(screening)
     return screening
+
+
+def _refuse_other_van(screening: Screening) -> None:
+    """One laptop is one van: another van's screening is that van's to start, cancel or move.
+    The hub refuses such a change (403 foreign_van), so the van refuses it here first, before
+    anything is recorded, rather than hold a record it can never send."""
+    from .identity import this_van
+    mine = this_van().van
+    planned_for = screening.van or (screening.tour.van if screening.tour_id else "")
+    if mine and planned_for and planned_for != mine:
+        raise LifecycleError(409, "other_van", (
+            f"This screening is planned for {planned_for}, and this laptop is {mine}: only "
+            f"{planned_for}'s crew can change it. Nothing was changed."), field="van", van=planned_for)
 
 
 def _refuse(screening: Screening, action: str, allowed: tuple):

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from ..attendance import participants, report, tally
-from ..qr import qr_code, qr_png, qr_svg
+from ..qr import qr_png, qr_svg
 from ..ids import new_id
 from ..games.results import screening_results
 from ..models import Game, MediaItem, PlayLog, Screening
@@ -61,7 +61,9 @@ def tally_page(screening_id):
             "headcountSaved": str(_l("Headcount saved")), "headcountBad": str(_l("Type a number first.")),
             # the crew's words for what the API refuses (its own message is English, for scripts)
             "errors": {"negative_count": str(_l("That count is already 0: nothing to take away.")),
-                       "screening_cancelled": str(_l("This screening was cancelled: no counts can be added."))},
+                       "screening_cancelled": str(_l("This screening was cancelled: no counts can be added.")),
+                       "disk_full": str(_l("The laptop's disk is full: taps are kept on this phone and sent "
+                                           "once space is freed on the laptop."))},
         },
     }
     return render_template("attendance/tally.html", screening=s, state=state, names=names, config=config)

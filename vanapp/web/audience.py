@@ -29,6 +29,7 @@ from ..errors import AppError
 from .. import games
 from .body import json_body
 from .extensions import limiter
+from . import sessions
 
 bp = Blueprint("audience", __name__, url_prefix="/a")
 
@@ -153,8 +154,9 @@ def _device() -> str | None:
 
 
 def _set_device(response, device):
-    response.set_cookie(DEVICE_COOKIE, device, max_age=COOKIE_AGE, httponly=True, samesite="Lax",
-                        path="/")
+    # Max-Age, no Expires: a phone's clock may be months off (web/sessions.py)
+    sessions.set_cookie(response, DEVICE_COOKIE, device, max_age=COOKIE_AGE, httponly=True,
+                        samesite="Lax", path="/")
     return response
 
 

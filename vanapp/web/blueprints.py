@@ -16,6 +16,8 @@ VAN_NAV = [
     ("console.preflight", _l("Pre-flight")),
     ("sync.status", _l("Sync")),
 ]
+# The night's four: always in the bar, on a phone too; the others go under "More" there.
+NIGHT_NAV = ("console.today", "run.console", "attendance.tally_index", "games.index")
 
 
 def register(app):
@@ -25,17 +27,21 @@ def register(app):
 
     @app.context_processor
     def _nav():
-        out = {"nav_items": [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]}
+        shown = [(e, label) for e, label in VAN_NAV if e in current_app.view_functions]
+        # the night's four first, in the bar on every screen; then the others
+        out = {"nav_items": [(e, label, True) for e, label in shown if e in NIGHT_NAV] +
+                            [(e, label, False) for e, label in shown if e not in NIGHT_NAV]}
         if current_app.config.get("MODE") != "hub" and session.get("crew"):
             from ..tours import identity
             out["this_van"] = identity.this_van()     # shown in the header: one laptop, one van
         return out
 
     if app.config.get("MODE") == "hub":
-        from .hub import api as hub_api, auth as hub_auth, dashboard
+        from .hub import api as hub_api, auth as hub_auth, dashboard, vans as hub_vans
         app.register_blueprint(hub_api.bp)
         app.register_blueprint(hub_auth.bp)
         app.register_blueprint(dashboard.bp)
+        app.register_blueprint(hub_vans.bp)
         return
 
     from . import auth, console, run, attendance, games, audience, sync

@@ -1,10 +1,9 @@
 """The one request-body parser of every JSON API (van /api/v1, audience /a/api, hub /api/v1):
 a JSON object, read whatever the Content-Type says (a script that forgot the header still gets
 a clear answer), or a 400 `bad_json` naming the body."""
-import json
-
 from flask import request
 
+from .. import jsontext
 from ..errors import AppError
 
 
@@ -18,9 +17,10 @@ def json_body(required: bool = True) -> dict:
         raise AppError(400, "bad_json", "Send a JSON object body (Content-Type: application/json).",
                        field="body")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        # RecursionError: "[[[[…" nested deeper than the parser goes is bad JSON too, not a 500
+        data = jsontext.loads(raw)
+    except jsontext.TooDeep as exc:
+        raise AppError(400, "bad_json", f"The body is {exc}.", field="body") from None
+    except (ValueError, UnicodeDecodeError):
         raise AppError(400, "bad_json", "The body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
         raise AppError(400, "bad_json", "The body must be a JSON object.", field="body")

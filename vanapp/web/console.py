@@ -5,11 +5,12 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 from flask_babel import gettext as _
 
-from .. import clock, localtime
+from .. import clock
 from ..ids import from_iso
 from ..models import MediaItem, MediaScan, ProgrammeItem
 from ..tours import identity, queries
-from .auth import guard_crew_blueprint
+from . import storage
+from .auth import guard_crew_blueprint, login_notices
 
 bp = Blueprint("console", __name__)
 guard_crew_blueprint(bp)
@@ -22,7 +23,17 @@ def today():
     items = list(queries.programme(screening.id)) if screening else []
     return render_template("console/today.html", screening=screening, items=items,
                            titles=ProgrammeItem.titles(), today=queries.local_now(tz).date().isoformat(),
-                           clock_warnings=clock_warnings())
+                           clock_warnings=clock_warnings(), login_notices=login_notices(),
+                           backup_warning=backup_warning())
+
+
+def backup_warning() -> str | None:
+    """The last automatic copy of the database failed (a full disk, usually): say so."""
+    runner = storage.runner_for(current_app)
+    if runner is None or not runner.last_error:
+        return None
+    return _("The automatic copy of the database could not be made (%(reason)s). Free some space on the "
+             "laptop: the next copy is tried within a minute.", reason=runner.last_error)
 
 
 def clock_warnings() -> list[str]:
@@ -71,8 +82,9 @@ def screening(screening_id):
 
 
 def _local(when) -> str:
-    """A stored UTC instant as the crew's local date and time."""
-    return localtime.text(when, current_app.config["TIMEZONE"])
+    """A stored UTC instant as the crew's local weekday, date and time, in the page's language."""
+    from .dates import when as local_when
+    return local_when(when)
 
 
 @bp.get("/media")

@@ -64,10 +64,19 @@ def init_app(app, page: str = "error.html", crash=CRASH_PAGE):
 
     @app.errorhandler(HTTPException)
     def _http(exc):
+        # what the exception says besides its body: a 405's Allow (RFC 9110 wants it), a 401's
+        # WWW-Authenticate, a 429's Retry-After
+        headers = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
         if wants_json():
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return json_error(exc.code, code, exc.description or exc.name)
-        return render(exc.code, PAGE_MESSAGES.get(exc.code, OTHER))
+            # one name for one refusal: a body too large is `too_large` wherever it is refused
+            code = "too_large" if exc.code == 413 else (exc.name or "error").lower().replace(" ", "_")
+            response, status = json_error(exc.code, code, exc.description or exc.name)
+        else:
+            response, status, *_rest = render(exc.code, PAGE_MESSAGES.get(exc.code, OTHER))
+            response = app.make_response((response, status, *_rest))
+        response = app.make_response(response)
+        response.headers.extend(headers)
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -1,5 +1,5 @@
 """Flask extensions shared by every blueprint: CSRF protection and rate limits."""
-from flask import current_app, request, session
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -14,13 +14,16 @@ def limit_scope() -> str:
     return "hub" if current_app.config.get("MODE") == "hub" else current_app.config["DATA_DIR"]
 
 
-def _limit_key():
-    # Audience phones share the laptop's hotspot but each has a device cookie.
-    who = request.cookies.get("vk_device") or session.get("device") or get_remote_address()
-    return f"{limit_scope()}|{who}"
+def address_key() -> str:
+    """Every Flask-Limiter limit counts per client address: a cookie (or any header) is the
+    client's to invent, so a guesser minting a fresh one per try would never meet a limit keyed
+    on it. Pairing happens at the depot and crew logins on the laptop, so one address is one
+    device there; the audience's phones have their own per-device budgets (web/audience.py).
+    limit_scope() keeps two apps in one process apart and every process of one hub together."""
+    return f"{limit_scope()}|{get_remote_address()}"
 
 
-limiter = Limiter(key_func=_limit_key, default_limits=[])
+limiter = Limiter(key_func=address_key, default_limits=[])
 
 
 def init_app(app):

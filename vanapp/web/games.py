@@ -10,7 +10,6 @@ from .. import games as game_area
 from ..games.machine import GameError
 from ..games.results import run_summary, screening_results
 from ..models import Game, GameRun, ProgrammeItem, Screening
-from ..qr import qr_svg
 from ..tours import queries
 from .auth import guard_crew_blueprint
 

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale, refresh
 
-from .. import localtime
+from . import sessions
 
 LANGUAGES = {"hi": "हिन्दी", "en": "English"}
 DEFAULT_LANGUAGE = "hi"
@@ -70,7 +70,8 @@ def switch(code):
     """Switch language and remember it for a year (a preference, not a state change)."""
     response = redirect(_safe_next(request.args.get("next")))
     if code in LANGUAGES:
-        response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        # Max-Age, no Expires: a phone with a wrong clock keeps its language (web/sessions.py)
+        sessions.set_cookie(response, COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
 
@@ -85,17 +86,15 @@ def init_app(app):
     # (tests, CLI), drop the cache so every request reads its own cookie.
     app.before_request(refresh)
     app.register_blueprint(bp)
+    from . import dates, words
+    dates.init_app(app)         # dates in the page's language, with the weekday
+    words.init_app(app)         # words instead of codes
 
     def current_language() -> str:
         return str(get_locale() or DEFAULT_LANGUAGE)
 
     # A global, not only a context variable: macros imported without context see it too.
     app.jinja_env.globals["current_language"] = current_language
-
-    @app.template_filter("local_time")
-    def local_time(value) -> str:
-        """A stored UTC time (datetime or ISO text) as local time on screen (VANAPP_TIMEZONE); "—" for none."""
-        return localtime.text(value, app.config.get("TIMEZONE", "Asia/Kolkata")) or "—"
 
     @app.context_processor
     def _languages():

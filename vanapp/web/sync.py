@@ -54,6 +54,7 @@ PARK_REASONS = {
     "other_van": _l("This record was made under another van's name; this laptop is paired as a different van."),
     "missing_parent": _l("The hub does not know the screening or game this record belongs to."),
     "invalid": _l("The hub found this record malformed."),
+    "invalid_records": _l("The hub found this record malformed."),
 }
 
 PHASES = {
@@ -69,7 +70,10 @@ def _runner():
 
 
 def _local(when) -> str | None:
-    return localtime.text(when, current_app.config["TIMEZONE"])
+    if when is None:
+        return None
+    from .dates import when as local_when      # weekday, date and time in the page's language
+    return local_when(when)
 
 
 def _words(code: str, fallback: str = "") -> str:
@@ -155,7 +159,7 @@ def sync_status() -> dict:
 def status():
     parked = [{"row": p, "kind": str(KINDS.get(p.model, p.model)),
                "why": str(PARK_REASONS.get(p.code, _("The hub refused this record."))), "at": _local(p.parked_at)}
-              for p in SyncParked.select().order_by(SyncParked.parked_at.desc()).limit(200)]
+              for p in SyncParked.active().order_by(SyncParked.parked_at.desc()).limit(200)]
     from .console import clock_warnings
     return render_template("sync/status.html", info=sync_status(), parked=parked,
                            clock_warnings=clock_warnings())
@@ -226,6 +230,25 @@ def retry_parked():
         flash(_("%(n)d record(s) queued again: they go with the next sync.", n=count), "ok")
     else:
         flash(_("Nothing to retry: the record is no longer parked."), "warn")
+    return redirect(url_for("sync.status"))
+
+
+@bp.post("/parked/discard")
+def discard_parked():
+    """Give up on records set aside (all, or one): they stay on this laptop, are no longer listed
+    and are never sent."""
+    which = request.form.get("parked", "all")
+    if which == "all":
+        count = state.discard_parked()
+    else:
+        try:
+            count = state.discard_parked([int(which)])
+        except ValueError:
+            count = 0
+    if count:
+        flash(_("%(n)d record(s) discarded: they stay on this laptop and are not sent.", n=count), "ok")
+    else:
+        flash(_("Nothing to discard: the record is no longer parked."), "warn")
     return redirect(url_for("sync.status"))
 
 

@@ -83,12 +83,12 @@
     var counts = (tally && tally.counts) || {};
     var total = 0;
     Object.keys(counts).forEach(function (c) { total += counts[c].phones + counts[c].hands; });
-    return el("ul", {class: "bars small"}, q.choices.map(function (c) {
+    return el("ul", {class: "bars small"}, q.choices.map(function (c, i) {
       var n = counts[c.id] ? counts[c.id].phones + counts[c.id].hands : 0;
       var pct = total ? Math.round(100 * n / total) : 0;
       return el("li", {class: "bar" + (q.answer === c.id ? " right" : "")}, [
-        el("span", {class: "bar-label", text: P(c.text)}),
-        el("span", {class: "bar-track"}, [el("span", {class: "bar-fill", style: {width: pct + "%"}})]),
+        el("span", {class: "bar-label"}, [G.choiceKey(i), " " + P(c.text)]),
+        el("span", {class: "bar-track"}, [el("span", {class: "bar-fill phones", style: {width: pct + "%"}})]),
         el("span", {class: "bar-num", text: pct + "%"})]);
     }));
   }
@@ -103,13 +103,14 @@
     var parts = [el("p", {class: "phone-game", text: P(game.title)})];
     if (kind === "buzzer" && me && me.team) {
       var team = game.teams.filter(function (x) { return x.id === me.team; })[0];
-      parts.push(el("p", {class: "team-chip", style: {background: (team && team.colour) || "#555"}},
+      parts.push(el("p", {class: "team-chip", style: {background: (team && team.colour) || "#555",
+                                                      color: G.inkOn((team && team.colour) || "#555")}},
                     [t("your_team") + " " + teamName(state, me.team)]));
     }
     if (state.state === "finished") {
       parts.push(el("h1", {class: "finished", text: t("finished")}));
       var summary = state.summary || {};
-      if (kind === "quiz") parts.push(el("p", {class: "lead", text: t("right_pct", {p: summary.right_pct || 0})}));
+      if (kind === "quiz") parts.push(el("p", {class: "score", text: t("right_pct", {p: summary.right_pct || 0})}));
       if (kind === "pledge") parts.push(el("p", {class: "pledge-count", text: (summary.pledges || 0) + " " + t("pledges")}));
       if (kind === "buzzer") parts.push(el("ul", {class: "scores"}, game.teams.map(function (x) {
         return el("li", {text: P(x.name) + ": " + ((summary.scores || {})[x.id] || 0)});
@@ -120,7 +121,8 @@
     if (kind === "buzzer" && !me.team) {
       parts.push(el("h1", {text: t("choose_team")}));
       parts.push(el("div", {class: "choices"}, game.teams.map(function (x) {
-        return el("button", {class: "choice team", type: "button", style: {background: x.colour || "#555"},
+        return el("button", {class: "choice team", type: "button",
+                              style: {background: x.colour || "#555", color: G.inkOn(x.colour || "#555")},
                               "data-team": x.id, onclick: function () { chooseTeam(state, x.id); }}, [P(x.name)]);
       })));
       return parts;
@@ -160,12 +162,14 @@
       if (state.state === "revealed") parts.push(reveal(state, q, null));
       return parts;
     }
-    parts.push(el("div", {class: "choices"}, q.choices.map(function (c) {
+    parts.push(el("div", {class: "choices"}, q.choices.map(function (c, i) {
       var chosen = mine === c.id;
       var cls = "choice" + (chosen ? " chosen" : "") +
         (state.state === "revealed" && q.answer === c.id ? " right" : "");
+      // the same mark as on the big screen: "press the blue circle" works without reading
       return el("button", {class: cls, type: "button", "data-choice": c.id, "aria-pressed": chosen ? "true" : "false",
-                           disabled: !open, onclick: function () { vote(state, q, c.id); }}, [P(c.text)]);
+                           disabled: !open, onclick: function () { vote(state, q, c.id); }},
+                [G.choiceKey(i), el("span", {class: "choice-text", text: P(c.text)})]);
     })));
     if (open && (me.votes || {})[q.id] && !pending[q.id]) parts.push(el("p", {class: "received", text: t("received")}));
     if (state.state === "question_closed") parts.push(el("p", {class: "phone-wait", text: mine ? t("closed") : t("no_answer")}));
@@ -180,8 +184,9 @@
                                text: mine ? (mine === q.answer ? t("right") : t("wrong")) : t("no_answer")}));
     }
     if (q.answer) {
-      var right = q.choices.filter(function (c) { return c.id === q.answer; })[0];
-      box.appendChild(el("p", {class: "answer", text: t("the_answer") + " " + P(right && right.text)}));
+      var at = q.choices.map(function (c) { return c.id; }).indexOf(q.answer);
+      box.appendChild(el("p", {class: "answer"}, [t("the_answer") + " ", at >= 0 ? G.choiceKey(at) : null,
+                                                  " " + P(at >= 0 ? q.choices[at].text : null)]));
     }
     if (q.explanation) box.appendChild(el("p", {class: "explanation", text: P(q.explanation)}));
     if (state.game.kind !== "buzzer") box.appendChild(bars(q, state.tally));

@@ -92,7 +92,8 @@
                                              button(t("wrong"), "judge", "danger", {correct: false})]));
     }
     parts.push(el("ul", {class: "teams small"}, game.teams.map(function (x) {
-      return el("li", {class: "team", style: {"--team": x.colour || "#555"}, "data-team": x.id}, [
+      return el("li", {class: "team", style: {"--team": x.colour || "#555", color: G.inkOn(x.colour || "#555")},
+                       "data-team": x.id}, [
         el("span", {class: "team-name", text: name(x.id) + " (" + ((s.team_players || {})[x.id] || 0) + ")"}),
         el("span", {class: "team-score", text: String((tally.scores || {})[x.id] || 0)}),
         button("−1", "score", "", {team: x.id, delta: -1}), button("+1", "score", "", {team: x.id, delta: 1})]);

@@ -94,5 +94,45 @@
     return api;
   }
 
-  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request };
+  /* Each choice's mark: the same letter, colour and shape on the projector and every phone
+     (the n-th choice of a question is always A, blue, a circle), so that people who do not
+     read can still answer "the blue circle". Colours are in games.css (.key-0 ... .key-5). */
+  var LETTERS = ["A", "B", "C", "D", "E", "F"];
+  var SHAPES = [
+    "M12 2a10 10 0 1 0 0 20a10 10 0 1 0 0-20z",                      // circle
+    "M12 2L23 21H1z",                                              // triangle
+    "M3 3h18v18H3z",                                               // square
+    "M12 1l11 11l-11 11l-11-11z",                                  // diamond
+    "M12 1l3.1 7.2l7.9.7l-6 5.2l1.8 7.7L12 17.8l-6.8 4l1.8-7.7l-6-5.2l7.9-.7z",  // star
+    "M6.5 2.5h11L23 12l-5.5 9.5h-11L1 12z"                         // hexagon
+  ];
+  function choiceKey(i, extraClass) {
+    var n = i % LETTERS.length;
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "key-shape");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", SHAPES[n]);
+    svg.appendChild(path);
+    return el("span", {class: "choice-key key-" + n + (extraClass ? " " + extraClass : ""), "data-key": LETTERS[n]},
+              [svg, el("span", {class: "key-letter", text: LETTERS[n]})]);
+  }
+
+  /* The text colour that reads on a team's colour (a game file may choose yellow): dark ink on a
+     light colour, white on a dark one (WCAG relative luminance). */
+  function inkOn(colour) {
+    var m = /^#([0-9a-f]{6})$/i.exec(colour || "");
+    if (!m) return "#fff";
+    var rgb = [0, 2, 4].map(function (i) {
+      var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var light = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+    return (light + 0.05) / 0.05 > 1.05 / (light + 0.05) ? "#1d1a24" : "#fff";
+  }
+
+  window.VKGames = { el: el, pick: pick, send: send, poll: poll, request: request, choiceKey: choiceKey,
+                     inkOn: inkOn };
 })();

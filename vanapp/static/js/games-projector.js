@@ -20,8 +20,10 @@
     return s;
   }
   function P(pair) { return G.pick(pair, lang); }
-  function both(tag, cls, pair) {      // the crowd's language big, the other one small under it
-    var second = pair && pair[other] && pair[other] !== pair[lang] ? el("span", {class: "second", lang: other, text: pair[other]}) : null;
+  // The crowd's language big; on an English screen the Hindi small under it (a Hindi screen is
+  // for a crowd that reads Hindi: no English on it).
+  function both(tag, cls, pair) {
+    var second = lang !== "hi" && pair && pair[other] && pair[other] !== pair[lang] ? el("span", {class: "second", lang: other, text: pair[other]}) : null;
     return el(tag, {class: cls}, [el("span", {class: "first", lang: lang, text: P(pair)}), second]);
   }
 
@@ -39,7 +41,7 @@
       var scale = max ? 100 / max : 0;
       return el("li", {class: "bar" + (q.answer === c.id ? " right" : "") + (q.answer && q.answer !== c.id ? " dim" : ""),
                        "data-choice": c.id}, [
-        el("span", {class: "bar-key", text: String.fromCharCode(65 + i)}),
+        G.choiceKey(i, "bar-key"),
         el("span", {class: "bar-label"}, [both("span", "", c.text)]),
         el("span", {class: "bar-track"}, [
           el("span", {class: "bar-fill phones", style: {width: (x.phones * scale) + "%"}}),
@@ -52,6 +54,17 @@
     return [list, legend];
   }
 
+  /* While a question is open the crowd sees the choices and how many have answered, not the
+     split: the answers show when it closes (a poll whose file says live_results: true shows
+     its bars all along). */
+  function choicesOnly(q, tally) {
+    var counts = (tally && tally.counts) || {}, total = 0;
+    Object.keys(counts).forEach(function (c) { total += counts[c].phones + counts[c].hands; });
+    return [el("ul", {class: "choice-list"}, q.choices.map(function (c, i) {
+      return el("li", {class: "choice-line", "data-choice": c.id}, [G.choiceKey(i), both("span", "choice-text", c.text)]);
+    })), el("p", {class: "answer-count", id: "answer-count", text: total + " " + t("answers")})];
+  }
+
   function teamOf(game, id) { return (game.teams || []).filter(function (x) { return x.id === id; })[0] || {id: id, name: {hi: id, en: id}}; }
 
   function buzzer(state) {
@@ -60,7 +73,8 @@
     var queue = tally.queue || [];
     var cards = el("ul", {class: "teams"}, game.teams.map(function (x) {
       var pos = queue.indexOf(x.id);
-      return el("li", {class: "team" + (tally.turn === x.id ? " turn" : ""), style: {"--team": x.colour || "#555"},
+      return el("li", {class: "team" + (tally.turn === x.id ? " turn" : ""),
+                       style: {"--team": x.colour || "#555", color: G.inkOn(x.colour || "#555")},
                        "data-team": x.id}, [
         el("span", {class: "team-name", text: P(x.name)}),
         el("span", {class: "team-score", text: String(scores[x.id] || 0)}),
@@ -84,9 +98,9 @@
       parts.push(el("h2", {text: t("moved")}));
       s.before_after.questions.forEach(function (q) {
         parts.push(both("p", "q-small", q.text));
-        parts.push(el("ul", {class: "moved"}, q.choices.map(function (c) {
+        parts.push(el("ul", {class: "moved"}, q.choices.map(function (c, i) {
           return el("li", {"data-choice": c.id}, [
-            el("span", {class: "bar-label", text: P(c.text)}),
+            el("span", {class: "bar-label"}, [G.choiceKey(i), " " + P(c.text)]),
             el("span", {class: "pair"}, [
               el("span", {class: "bar-track thin"}, [el("span", {class: "bar-fill before", style: {width: c.before + "%"}})]),
               el("span", {class: "bar-num", text: t("before") + " " + c.before + "%"})]),
@@ -99,13 +113,14 @@
       (s.questions || []).forEach(function (q) {
         var line = P(q.text) + (game.kind === "quiz" ? " — " + t("right_pct", {p: q.right_pct || 0}) : "");
         parts.push(el("p", {class: "q-small", text: line}));
-        if (game.kind === "poll") parts.push(el("ul", {class: "bars small"}, q.choices.map(function (c) {
-          return el("li", {class: "bar"}, [el("span", {class: "bar-label", text: P(c.text)}),
+        if (game.kind === "poll") parts.push(el("ul", {class: "bars small"}, q.choices.map(function (c, i) {
+          return el("li", {class: "bar"}, [el("span", {class: "bar-label"}, [G.choiceKey(i), " " + P(c.text)]),
             el("span", {class: "bar-track"}, [el("span", {class: "bar-fill phones", style: {width: c.pct + "%"}})]),
             el("span", {class: "bar-num", text: c.pct + "%"})]);
         })));
       });
-      if (game.kind === "quiz") parts.push(el("p", {class: "lead", text: t("right_pct", {p: s.right_pct || 0})}));
+      // the crowd's score: the biggest thing on the screen
+      if (game.kind === "quiz") parts.splice(1, 0, el("p", {class: "score", id: "quiz-score", text: t("right_pct", {p: s.right_pct || 0})}));
     }
     return parts;
   }
@@ -144,6 +159,8 @@
         var right = q.choices.filter(function (x) { return x.id === q.answer; })[0];
         parts.push(el("p", {class: "answer", text: t("the_answer") + " " + P(right && right.text)}));
       }
+    } else if (state.state === "question_open" && !(game.kind === "poll" && game.live_results)) {
+      parts = parts.concat(choicesOnly(q, tally));
     } else {
       parts = parts.concat(bars(q, tally));
     }

@@ -66,6 +66,12 @@
     var el = $("form-error");
     if (el) { el.textContent = S.failed + " " + message; el.hidden = false; }
   }
+  // The player's diagnostics are English: a page in another language says the kind of problem only.
+  function problemText(p) {
+    var word = S.problems[p.code] || S.problems.other;
+    return lang === "en" && p.error ? word + " (" + p.error + ")" : word;
+  }
+
   function cleared() { show("form-error", false); }
 
   function command(cmd, body) {
@@ -87,7 +93,7 @@
       }
     }
     if (page === "remote" && snap.village) {
-      setText("village", snap.village.name + (snap.village.name_en ? " · " + snap.village.name_en : ""));
+      setText("village", snap.village.name + (lang !== "hi" && snap.village.name_en ? " · " + snap.village.name_en : ""));
     }
     setText("state", S.states[snap.state] || snap.state);
     var item = mine ? snap.item : null;
@@ -108,10 +114,10 @@
       toggle.dataset.cmd = paused ? "resume" : "pause";
       var label = toggle.querySelector("span");
       if (label) {
-        toggle.firstChild.textContent = paused ? "▶" : "⏸";
+        toggle.firstChild.textContent = paused ? "▶" : "❚❚";
         label.textContent = paused ? S.resume : S.pause;
       } else {
-        toggle.textContent = (paused ? "▶ " : "⏸ ") + (paused ? S.resume : S.pause);
+        toggle.textContent = (paused ? "▶ " : "❚❚ ") + (paused ? S.resume : S.pause);
       }
       toggle.setAttribute("aria-label", paused ? S.resume : S.pause);
     }
@@ -130,8 +136,7 @@
     if (message) {
       message.hidden = !problem;
       if (problem) {
-        message.textContent = S.skipped_because + " " + pick(problem.title) + " — " +
-          (S.problems[problem.code] || "") + " (" + problem.error + ")";
+        message.textContent = S.skipped_because + " " + pick(problem.title) + " — " + problemText(problem);
       }
     }
     var list = $("problems");
@@ -139,7 +144,7 @@
       list.textContent = "";
       (mine && snap.problems ? snap.problems.slice(0, -1) : []).forEach(function (p) {
         var li = document.createElement("li");
-        li.textContent = (p.index + 1) + ". " + pick(p.title) + " — " + (S.problems[p.code] || "") + " (" + p.error + ")";
+        li.textContent = (p.index + 1) + ". " + pick(p.title) + " — " + problemText(p);
         list.appendChild(li);
       });
     }
@@ -243,9 +248,9 @@
           String(p.position + 1),
           pick(titles[p.media_id]) || p.media_id,
           started ? (timeFormat ? timeFormat.format(started) : started.toLocaleTimeString()) : "",
-          (p.position_ms / 1000).toFixed(1) + " s" + (p.duration_ms ? " / " + (p.duration_ms / 1000).toFixed(1) + " s" : ""),
+          clock(p.position_ms) + (p.duration_ms ? " / " + clock(p.duration_ms) : ""),
           S.outcomes[p.outcome] || p.outcome,
-          p.problem ? (S.problems[p.problem] || p.error) : ""
+          p.problem ? (S.problems[p.problem] || S.problems.other) : ""
         ];
         cells.forEach(function (text) {
           var td = document.createElement("td");

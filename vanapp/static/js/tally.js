@@ -281,6 +281,11 @@
         setStatus(S.refused + ' ' + ((S.errors && S.errors[refusal.code]) || refusal.message || String(r.status)), 'refused');
         poll();
         pump();
+      } else if (r.status === 507) {
+        // The laptop's disk is full: the tap was not stored. It stays queued on this phone and is
+        // sent again (with backoff) until space is freed; the crew is told why, not "offline".
+        delete tried[item.id];
+        failed((S.errors && S.errors[code]) || S.offline, 'offline');
       } else {
         failed(S.offline, 'offline');
       }

@@ -6,4 +6,4 @@ from ..auth import guard_api_blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 guard_api_blueprint(bp)
 
-from . import screenings, player, attendance, games  # noqa: E402,F401  (routes register on bp)
+from . import screenings, player, attendance, games, openapi  # noqa: E402,F401  (routes register on bp)

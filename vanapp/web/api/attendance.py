@@ -22,6 +22,7 @@ def _require(data: dict, *names):
 
 @bp.post("/screenings/<screening_id>/attendance")
 def post_tap(screening_id):
+    tally.get_screening(screening_id)            # no such screening: 404 before the body
     data = json_body()
     done = tally.record_tap(screening_id, data.get("category"), data.get("delta"), tap_id=data.get("id"),
                             at=data.get("at"), device=data.get("device"))
@@ -42,8 +43,8 @@ def get_attendance(screening_id):
 
 @bp.post("/screenings/<screening_id>/headcounts")
 def post_headcount(screening_id):
-    data = json_body()
     tally.get_screening(screening_id)
+    data = json_body()
     _require(data, "kind", "count")
     done = tally.record_headcount(screening_id, data["kind"], data["count"], record_id=data.get("id"),
                                   at=data.get("at"))
@@ -52,8 +53,8 @@ def post_headcount(screening_id):
 
 @bp.post("/screenings/<screening_id>/participants")
 def post_participant(screening_id):
-    data = json_body()
     tally.get_screening(screening_id)
+    data = json_body()
     person, duplicate = participants.sign_in(screening_id, data)
     return jsonify({"participant": participants.wire(person), "duplicate": duplicate}), 201
 

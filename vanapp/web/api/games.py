@@ -16,6 +16,7 @@ from flask import current_app, jsonify, request, url_for
 from ... import games
 from ...games.results import before_after, run_summary
 from ...models import Game, GameRun
+from ... import jsontext
 from ...errors import AppError, get_or_404
 from ..body import json_body
 from . import bp
@@ -48,7 +49,9 @@ def games_live():
 def games_start():
     data = json_body()
     position = data.get("position")
-    if position is not None and (isinstance(position, bool) or not isinstance(position, int) or position < 0):
+    if position is not None:
+        position = jsontext.integer(position)
+    if data.get("position") is not None and (position is None or position < 0):
         raise AppError(400, "bad_request", "position is a programme index (0 or more).", field="position")
     for name in ("screening", "game"):
         if not isinstance(data.get(name), str) or not data[name]:
@@ -66,7 +69,7 @@ def games_start():
 ACTIONS = {"next": "advance", "close": "close", "reveal": "reveal", "finish": "finish"}
 
 
-@bp.post("/games/live/<action>")
+@bp.post("/games/live/<any(next, close, reveal, finish, judge, score):action>")
 def games_action(action):
     engine = _engine()
     if action == "judge":
@@ -77,6 +80,7 @@ def games_action(action):
     elif action == "score":
         data = json_body()
         delta = data.get("delta")
+        delta = jsontext.integer(delta) if type(delta) is float else delta
         if not isinstance(data.get("team"), str) or delta not in (1, -1) or isinstance(delta, bool):
             raise AppError(400, "bad_request", "Send {team, delta: 1 or -1}.", field="delta")
         engine.adjust_score(data["team"], delta)

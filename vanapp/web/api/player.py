@@ -3,6 +3,7 @@ state (the player's snapshot with the live game, the resume offer and the closin
 /api/v1/screenings/<id>/plays (proof of play) and .../start|finish|cancel|reschedule|resume."""
 from flask import current_app, jsonify, url_for
 
+from ... import jsontext
 from ...errors import AppError
 from ...models import PlayLog
 from ...player import PlayError, get_player
@@ -22,8 +23,8 @@ def _show():
 
 
 def _whole(body: dict, name: str, default=None):
-    value = body.get(name, default)
-    if value is None or isinstance(value, bool) or not isinstance(value, int):
+    value = jsontext.integer(body.get(name, default))       # 7 or 7.0, never true
+    if value is None:
         raise AppError(400, "bad_request", f"{name} must be a whole number.", field=name)
     return value
 
@@ -49,9 +50,11 @@ def player_play():
     screening_id = body.get("screening")
     if not isinstance(screening_id, str) or not screening_id:
         raise AppError(400, "bad_request", "screening (a screening id) is required.", field="screening")
-    from_index = _whole(body, "from", 0)
-    at_ms = _whole(body, "ms", 0)
     screening = queries.screening(screening_id, field="screening")
+    from_index = _whole(body, "from", 0)
+    if from_index < 0:
+        raise AppError(400, "bad_request", "from must be a programme index, 0 or more.", field="from")
+    at_ms = _whole(body, "ms", 0)
     if screening.status == "cancelled":
         raise AppError(409, "bad_status", "This screening is cancelled: reschedule it to play it.",
                        field="screening")
@@ -105,6 +108,7 @@ def screening_start(screening_id):
     The start is committed even if the player cannot play (libVLC missing): the crew can still
     count and run games; the answer then carries the player's error.
     """
+    queries.screening(screening_id)           # no such screening: 404 before anything else
     body = json_body(required=False)
     play = body.get("play", True)
     if not isinstance(play, bool):
@@ -125,6 +129,7 @@ def screening_start(screening_id):
 
 @bp.post("/screenings/<screening_id>/finish")
 def screening_finish(screening_id):
+    queries.screening(screening_id)
     event = lifecycle.finish(screening_id)
     return _lifecycle_answer(screening_id, event, player=_end_show(screening_id, closing=True),
                              summary=url_for("attendance.summary_page", screening_id=screening_id))
@@ -140,6 +145,7 @@ def screening_resume(screening_id):
 
 @bp.post("/screenings/<screening_id>/cancel")
 def screening_cancel(screening_id):
+    queries.screening(screening_id)
     body = json_body(required=False)
     reason, text = body.get("reason"), body.get("text", "")
     if not isinstance(reason, str) or not reason.strip():
@@ -153,6 +159,7 @@ def screening_cancel(screening_id):
 
 @bp.post("/screenings/<screening_id>/reschedule")
 def screening_reschedule(screening_id):
+    queries.screening(screening_id)
     body = json_body(required=False)
     for name in ("date", "start"):
         if not isinstance(body.get(name), str) or not body.get(name):

@@ -10,7 +10,7 @@ from ...errors import AppError
 from . import bp
 from .pagination import page
 
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 @bp.get("/screenings")
@@ -38,6 +38,7 @@ def get_screening(screening_id):
 @bp.post("/screenings/<screening_id>/held")
 def screening_held(screening_id):
     """Mark an earlier screening held: it took place, but was not run (or not finished) here."""
+    queries.screening(screening_id)
     event = lifecycle.mark_held(screening_id)
     return jsonify({"screening": queries.screening_dict(queries.screening(screening_id)),
                     "event": event.to_wire()})

@@ -6,21 +6,25 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from ...errors import AppError
 from ...hub import pairing, pull, receive
+from ...hub import set_aside as set_aside_list
 from ...ids import to_iso, utcnow
 from ...models import Van, db
 from ...protocol import records
 from ...protocol.openapi import spec
-from ...protocol.summary import SummaryError, decode_summary
+from ...protocol.summary import SummaryError
+from ...protocol.summary import verify as verify_summary
 from ...protocol.wire import unpack
 from ..body import json_body
 from ..errors import wants_json
-from ..extensions import csrf, limiter
+from ..extensions import address_key, csrf, limiter
 
 bp = Blueprint("hubapi", __name__)
 csrf.exempt(bp)               # machines with bearer credentials, not browser forms
 SEEN_EVERY = 60               # seconds: how stale last_seen_at may get before we write it again
-# X-Van-Outbox: "<epoch> <highest outbox seq> <records parked>" (see sync/PROTOCOL.md)
-OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})")
+# X-Van-Outbox: "<epoch> <highest outbox seq> <records set aside>[ <records waiting>]" (PROTOCOL.md)
+EPOCH = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+WHOLE = re.compile(r"[0-9]{1,19}")
+OUTBOX_HEADER = re.compile(r"([A-Za-z0-9_.-]{1,64}) ([0-9]{1,12}) ([0-9]{1,9})(?: ([0-9]{1,9}))?")
 
 
 def _van() -> Van:
@@ -34,10 +38,11 @@ def _van() -> Van:
         # what the van says of its own outbox; written when it changes (and at most once a
         # minute otherwise), so a coordinator can see what has not arrived and what the van set aside
         epoch, seq, parked = report.group(1), int(report.group(2)), int(report.group(3))
-        if (epoch, seq, parked) != (van.reported_epoch, van.reported_seq, van.reported_parked) \
-                or "last_seen_at" in changes:
-            changes.update(reported_epoch=epoch, reported_seq=seq, reported_parked=parked, reported_at=now,
-                           last_seen_at=now)
+        waiting = int(report.group(4)) if report.group(4) is not None else None
+        if (epoch, seq, parked, waiting) != (van.reported_epoch, van.reported_seq, van.reported_parked,
+                                             van.reported_waiting) or "last_seen_at" in changes:
+            changes.update(reported_epoch=epoch, reported_seq=seq, reported_parked=parked,
+                           reported_waiting=waiting, reported_at=now, last_seen_at=now)
     if changes:
         with db.atomic():
             Van.update(**changes).where(Van.id == van.id).execute()
@@ -46,12 +51,12 @@ def _van() -> Van:
 
 
 @bp.post("/api/v1/pair")
-@limiter.limit("10 per minute")
+@limiter.limit("10 per minute", key_func=address_key)
 def pair():
     """Exchange a one-time pairing code for the van's id and secret."""
     body = json_body()
     code = body.get("code")
-    if not isinstance(code, str):
+    if not isinstance(code, str) or len(code) > 64:
         raise AppError(400, "malformed", "send JSON {\"code\": \"XXXX-XXXX\"}", field="code")
     proposed = body.get("secret")
     if proposed is not None:
@@ -62,7 +67,7 @@ def pair():
         if len(proposed) != pairing.SECRET_BYTES:
             raise AppError(400, "malformed", f"secret: {pairing.SECRET_BYTES} random bytes as hex", field="secret")
     expect = body.get("van")
-    if expect is not None and not isinstance(expect, str):
+    if expect is not None and (not isinstance(expect, str) or len(expect) > 64):
         raise AppError(400, "malformed", "van: the van id this laptop already is, as a string", field="van")
     try:
         van, secret = pairing.redeem(code, secret=proposed, expect_van=expect or None)
@@ -86,11 +91,17 @@ def state():
     """What the hub holds from this van: its acknowledged cursor (per outbox epoch), the hub's
     latest plan seq (so a van with nothing to pull can skip pulling) and, on request, counts."""
     van = _van()
-    epoch = request.args.get("epoch", "")[:64]
+    epoch = request.args.get("epoch")
+    if epoch is not None and not EPOCH.fullmatch(epoch):
+        raise AppError(400, "malformed", "epoch: 1 to 64 letters, digits, '_', '.' or '-'", field="epoch")
+    counts = request.args.get("counts", "0")
+    if counts not in ("0", "1", "true", "false"):
+        raise AppError(400, "malformed", "counts: 1 or 0 (true or false)", field="counts")
+    epoch = epoch or ""
     out = {"van": van.id, "epoch": epoch, "cursor": receive.cursor_for(van.id, epoch) if epoch else 0,
            "pull_cursor": pull.latest_seq(), "server_time": to_iso(utcnow()),
            "last_push_at": to_iso(van.last_push_at) if van.last_push_at else None}
-    if request.args.get("counts") in ("1", "true"):
+    if counts in ("1", "true"):
         out["counts"] = {t.name: t.model.select().where(t.model.van == van.id).count()
                          for t in records.ordered_tables("van")}
     return jsonify(out)
@@ -109,15 +120,21 @@ def push():
     return jsonify(ack)
 
 
+@bp.put("/api/v1/sync/parked")
+def set_aside():
+    """The van's list of the records it holds back and why (it replaces the last list), so a
+    coordinator sees them on the Vans page."""
+    van = _van()
+    listed = set_aside_list.store(van.id, json_body())
+    return jsonify(van=van.id, listed=listed)
+
+
 @bp.get("/api/v1/sync/pull")
 def pull_changes():
     """Plan and content changed since `cursor` for this van (gzip JSON, same column format)."""
     van = _van()
-    try:
-        cursor = int(request.args.get("cursor", "0"))
-        limit = min(max(int(request.args.get("limit", pull.PAGE)), 1), pull.PAGE)
-    except ValueError:
-        raise AppError(400, "malformed", "cursor and limit must be integers", field="cursor") from None
+    cursor = _whole(request.args.get("cursor", "0"), "cursor", 0, 10 ** 18)
+    limit = _whole(request.args.get("limit", str(pull.PAGE)), "limit", 1, pull.PAGE)
     document = pull.changes_for(van.id, cursor, limit)
     with db.atomic():
         Van.update(last_sync_at=utcnow()).where(Van.id == van.id).execute()
@@ -127,28 +144,40 @@ def pull_changes():
     return response
 
 
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    """A query parameter that must be a whole number from `low` to `high` (the OpenAPI document's
+    limits, refused alike: 400 malformed)."""
+    if not WHOLE.fullmatch(text) or not low <= int(text) <= high:
+        raise AppError(400, "malformed", f"{name} must be a whole number from {low} to {high}", field=name)
+    return int(text)
+
+
 @bp.route("/s/<van_id>/<payload>", methods=["GET", "POST"])
 def summary(van_id, payload):
     """The night's summary QR leads here: verify its signature with the van's summary key and
     keep it. The signature is the credential; a forged or damaged code changes nothing."""
     def key_lookup(vid):
-        van = Van.get_or_none(Van.id == vid)
+        van = Van.get_or_none(Van.id == vid) if pairing.VAN_ID.fullmatch(vid) else None
         if van is None or van.revoked or not van.summary_key:
             return None
         return bytes.fromhex(van.summary_key)
     try:
-        night = decode_summary(f"/s/{van_id}/{payload}", key_lookup)
+        night = verify_summary(van_id, payload, key_lookup)
     except SummaryError as exc:
         if wants_json() or request.method == "POST":       # POST: scripts, answered in JSON
             return jsonify(exc.body()), exc.status
-        return render_template("hub/summary_received.html", error=str(exc), night=None), 400
+        return render_template("hub/summary_received.html", error=str(exc), night=None), exc.status
     row, created = receive.store_summary(night)
     counted = receive.counted(row)       # False: planned for another van, kept for review only
     if wants_json() or request.method == "POST":
         return jsonify(stored=created, replaced=not created, id=row.id, summary=night,
                        counted=counted), 201 if created else 200
+    # the code carries the village's English spelling (it keeps the code small); the hub may
+    # know the screening and so the village's own name
+    from ...models import Screening
+    known = Screening.get_or_none(Screening.id == night["screening"])
     return render_template("hub/summary_received.html", error=None, night=night, created=created,
-                           counted=counted)
+                           counted=counted, village=known.village if known else None)
 
 
 @bp.get("/api/v1/openapi.json")

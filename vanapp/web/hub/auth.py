@@ -3,12 +3,13 @@ page behind a login; the accounts themselves are vanapp/hub/accounts.py."""
 import logging
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from ...hub.accounts import authenticate
 from ...models import Coordinator
+from .. import sessions
 from ..extensions import limit_scope, limiter
 from ..i18n import _safe_next
 
@@ -63,9 +64,7 @@ def login():
     if request.method == "POST":
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
-            session.clear()                 # a fresh session: no fixation across the login
-            session["coordinator"] = user.id
-            session.permanent = True
+            sessions.begin("coordinator", user.id)   # a fresh session: no fixation across the login
             return redirect(_safe_next(request.args.get("next")))
         error = _("That name or password is not right.")
     elif Coordinator.select().count() == 0:
@@ -75,7 +74,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    sessions.finish()                   # server-side: every copy of the cookie stops working
     return redirect(url_for("hubauth.login"))
 
 

@@ -12,7 +12,10 @@ import pygal
 from markupsafe import Markup
 from pygal.style import Style
 
-FONT = ('system-ui, "Noto Sans", "Noto Sans Devanagari", "Lohit Devanagari", "Nirmala UI", '
+from ..headers import csp_nonce
+
+# The app's own Devanagari first: the chart is inline SVG in the page, which carries the font.
+FONT = ('"VanKit Devanagari", system-ui, "Noto Sans", "Noto Sans Devanagari", "Lohit Devanagari", "Nirmala UI", '
         'Mangal, sans-serif')
 STYLE = Style(
     background="transparent", plot_background="transparent", foreground="#1d1a24",
@@ -31,6 +34,23 @@ def _offline(root):
             tag = child.tag
             if callable(tag) or (isinstance(tag, str) and tag.rsplit("}", 1)[-1] == "script"):
                 parent.remove(child)          # comments (callable tag) and scripts
+    return _within_policy(root)
+
+
+def _within_policy(root):
+    """The page's Content-Security-Policy allows no inline style but by nonce (web/headers.py):
+    pygal's <style> elements get this response's nonce, and its style="" attributes become the
+    SVG presentation attributes they stand for (opacity: 0 -> opacity="0")."""
+    nonce = csp_nonce()
+    for node in root.iter():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag.rsplit("}", 1)[-1] == "style" and nonce:
+            node.set("nonce", nonce)
+        declarations = node.attrib.pop("style", None)
+        for declaration in (declarations or "").split(";"):
+            name, _sep, value = declaration.partition(":")
+            if name.strip() and value.strip():
+                node.set(name.strip(), value.strip())
     return root
 
 

@@ -8,8 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ...hub import evidence, exports, factsql, reports
+from ...hub import set_aside as set_aside_list
+from ...hub.game_texts import game_texts
 from ...hub.facts import GENDER_AGE, OTHER
-from ...models import Game, GameResult, GameRun, ScreeningEvent
+from ...models import GameResult, GameRun, ScreeningEvent
 from . import charts
 from .auth import guard_hub_blueprint
 
@@ -75,32 +77,37 @@ def _span(delta: dt.timedelta) -> str:
 
 def _filters():
     """The filters of this request, or a 400 page naming the field that is wrong."""
+    from ..dates import from_fields
+    args = request.args.to_dict()
+    for name in ("from", "to"):            # the date fields' parts, when no script joined them
+        value = from_fields(request.args, name)
+        if value is not None:
+            args[name] = value
     try:
-        return reports.Filters.parse(request.args)
+        return reports.Filters.parse(args)
     except reports.FilterError as exc:
         abort(Response(render_template("hub/error.html", status=400, message=str(exc),
                                        choices=reports.choices(), filters=reports.Filters()), 400))
-
-
-def game_texts() -> dict:
-    """game id -> {"title": (hi, en), "questions": {qid: (hi, en)}, "choices": {qid: {cid: (hi, en)}}}."""
-    out = {}
-    for g in Game.select(Game.id, Game.title_hi, Game.title_en, Game.content):
-        questions, choices = {}, {}
-        for q in (g.content or {}).get("questions", []) or []:
-            text = q.get("text") or {}
-            questions[q.get("id")] = (text.get("hi", ""), text.get("en", ""))
-            choices[q.get("id")] = {c.get("id"): ((c.get("text") or {}).get("hi", ""),
-                                                  (c.get("text") or {}).get("en", ""))
-                                    for c in q.get("choices", []) or []}
-        out[g.id] = {"title": (g.title_hi, g.title_en), "questions": questions, "choices": choices}
-    return out
 
 
 def _pick(pair, fallback: str) -> str:
     from flask_babel import get_locale
     hi, en = pair if pair else ("", "")
     return ((hi if str(get_locale()) == "hi" else en) or hi or en or fallback)
+
+
+def game_title(texts, game) -> str:
+    return _pick(texts.get(game, {}).get("title"), game)
+
+
+def question_text(texts, game, question) -> str:
+    return _pick(texts.get(game, {}).get("questions", {}).get(question), question)
+
+
+def media_title(media_id) -> str:
+    from ...models import MediaItem
+    item = MediaItem.get_or_none(MediaItem.id == media_id)
+    return _pick((item.title_hi, item.title_en) if item else None, media_id)
 
 
 def question_label(texts, game, question) -> str:
@@ -230,18 +237,30 @@ def screening_records(screening_id):
     category = request.args.get("category", "")[:32]
     rows, total = evidence.records(screening_id, kind, category)
     return render_template("hub/records.html", f=f, rows=rows, total=total, kind=kind,
-                           category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT,
+                           category=category, kinds=RECORD_KINDS, limit=evidence.LIMIT, texts=game_texts(),
                            categories={c: METRICS[c] for c in GENDER_AGE})
 
 
 @bp.get("/vans")
 def vans():
-    return render_template("hub/vans.html", vans=reports.van_status())
+    status = reports.van_status()
+    set_aside = {v["van"]: set_aside_list.listed(v["van"]) for v in status
+                 if v.get("on_van") and v["on_van"]["parked"]}
+    return render_template("hub/vans.html", vans=status, set_aside=set_aside, kinds=RECORD_KINDS)
+
+
+# What a van sets aside, by kind, in the coordinator's words.
+RECORD_KINDS = {
+    "TallyEvent": _l("Count tap"), "Headcount": _l("Headcount"), "Participant": _l("Sign-in"),
+    "PlayLog": _l("Play (proof of play)"), "GameRun": _l("Game run"), "GameResult": _l("Game result"),
+    "ScreeningEvent": _l("Screening status change"),
+}
 
 
 @bp.app_context_processor
 def _hub_labels():
-    return {"pairing_states": PAIRING_STATES}
+    return {"pairing_states": PAIRING_STATES, "game_title": game_title, "question_text": question_text,
+            "media_title": media_title, "choice_label": choice_label, "question_label": question_label}
 
 
 @bp.get("/export/<name>.csv")
