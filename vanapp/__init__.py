@@ -36,14 +36,12 @@ def create_app(test_config=None):
     from . import db
     db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
     db.init_app(app)
-    if app.config.get("MODE") == "hub":
-        from .hub import shared
-        shared.init_app(app)          # what every hub process must share: the session key
-    elif not app.config.get("SECRET_KEY"):  # VANAPP_SECRET_KEY unset: keep one in the data dir
+    # VANAPP_SECRET_KEY unset: a van keeps its key in the data dir, a hub in its database
+    if app.config.get("MODE") != "hub" and not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.config["DATA_DIR"])
 
     from .web import extensions, i18n, errors, sessions
-    sessions.init_app(app)
+    sessions.init_app(app)          # a hub's session key is shared by its processes (hub/shared.py)
     extensions.init_app(app)
     i18n.init_app(app)
     if app.config.get("MODE") == "hub":     # the hub's pages have their own frame

@@ -1,12 +1,9 @@
 """What the processes of one hub share through its database instead of their memory: the key that
 signs coordinators' sessions and forms, so a login made through one `vanapp hub serve` holds on
-every other one behind the same load balancer (rate limits: web/limits_store.py; pairing codes
-and van keys were always in the database)."""
+every other one behind the same load balancer (web/sessions.py reads it; rate limits:
+web/limits_store.py; pairing codes and van keys were always in the database)."""
 import secrets
-import threading
 from pathlib import Path
-
-from flask.sessions import SecureCookieSessionInterface
 
 from ..models import Setting, db
 
@@ -25,32 +22,3 @@ def session_key(data_dir: str | None = None) -> str:
             Setting.insert(key=SESSION_KEY, value=first).on_conflict_ignore().execute()
         value = Setting.get_value(SESSION_KEY)
     return value
-
-
-class SharedKeySessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the key read from the hub's database the first time
-    a session is opened (the database may not be migrated yet when the app is made, and Flask
-    opens the session before any before_request hook runs)."""
-
-    def get_signing_serializer(self, app):
-        if not app.secret_key:
-            with _lock:
-                if not app.secret_key:
-                    opened = db.is_closed()
-                    if opened:
-                        db.connect()
-                    try:
-                        app.secret_key = session_key(app.config["DATA_DIR"])
-                    finally:
-                        if opened:
-                            db.close()
-        return super().get_signing_serializer(app)
-
-
-_lock = threading.Lock()
-
-
-def init_app(app):
-    """Sign sessions with the hub's shared key; VANAPP_SECRET_KEY, when set, is used as it is."""
-    if not app.config.get("SECRET_KEY"):
-        app.session_interface = SharedKeySessions()

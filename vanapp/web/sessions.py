@@ -5,11 +5,15 @@ A phone in a village may have a clock months off. An `Expires` date is read on t
 so a phone set later than it drops the cookie at once (the crew "cannot stay logged in"); Max-Age
 counts from when the phone got the cookie, whatever its clock says. Whether a login still works is
 decided on the server: the session cookie names a login row, and every request checks it."""
+import threading
+
 from flask import request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.http import dump_cookie
 
 from .. import logins
+from ..hub.shared import session_key
+from ..models import db
 
 SECRET = "login"     # the session key holding the login's secret
 
@@ -49,6 +53,30 @@ class MaxAgeSessionInterface(SecureCookieSessionInterface):
         response.vary.add("Cookie")
 
 
+class HubSessionInterface(MaxAgeSessionInterface):
+    """The same cookies, signed with the hub's key kept in its database (hub/shared.py), so a login
+    made through one `vanapp hub serve` holds on every other one. The key is read the first time a
+    session is opened: the database may not be migrated when the app is made, and Flask opens the
+    session before any before_request hook runs."""
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            with _key_lock:
+                if not app.secret_key:
+                    opened = db.is_closed()
+                    if opened:
+                        db.connect()
+                    try:
+                        app.secret_key = session_key(app.config["DATA_DIR"])
+                    finally:
+                        if opened:
+                            db.close()
+        return super().get_signing_serializer(app)
+
+
+_key_lock = threading.Lock()
+
+
 def begin(kind: str, subject: str = "") -> None:
     """Log this browser in as `kind`: a fresh session (no fixation) naming a new login row."""
     logins.end(session.get(SECRET))
@@ -76,7 +104,9 @@ def _kind_and_subject():
 
 
 def init_app(app):
-    app.session_interface = MaxAgeSessionInterface()
+    # a hub signs with the key all its processes share, unless VANAPP_SECRET_KEY names one
+    shared = app.config.get("MODE") == "hub" and not app.config.get("SECRET_KEY")
+    app.session_interface = HubSessionInterface() if shared else MaxAgeSessionInterface()
     app.config["PERMANENT_SESSION_LIFETIME"] = logins.LIFETIME
 
     @app.before_request
