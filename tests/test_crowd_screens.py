@@ -109,7 +109,7 @@ def test_the_projector_shows_the_split_only_once_the_question_closes(chromium, v
             p.api("/a/api/join", {})
             p.api("/a/api/vote", {"run": run, "question": q, "choice": choice})
         # open: the choices and how many answered, not who answered what
-        screen.wait_for_function("document.querySelector('#answer-count') && "
+        screen.wait_for_function("() => document.querySelector('#answer-count') && "
                                  "document.querySelector('#answer-count').textContent.startsWith('3 ')")
         assert screen.locator("#stage .bars").count() == 0
         assert screen.locator("#stage .bar-num").count() == 0
@@ -133,7 +133,7 @@ def test_a_poll_whose_file_asks_for_live_bars_shows_them_while_open(chromium, va
         p = Phone(van.url)
         p.api("/a/api/join", {})
         p.api("/a/api/vote", {"run": run, "question": "fair", "choice": "yes"})
-        screen.wait_for_function("[...document.querySelectorAll('#stage .bars .bar-num')]"
+        screen.wait_for_function("() => [...document.querySelectorAll('#stage .bars .bar-num')]"
                                  ".map(n => n.textContent).join('|') === '1 · 100%|0 · 0%'")
         assert screen.locator("#stage .choice-list").count() == 0
     finally:

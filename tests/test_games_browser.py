@@ -145,12 +145,17 @@ def test_three_phones_play_a_whole_quiz(chromium, van, artifacts, tmp_path):
         for page in phones:
             page.wait_for_selector("p.received")
         if n == 0:
-            # Everyone's answer shows on the projector before the close, within the poll.
-            wait_text(projector, 'li.bar[data-choice="c"] .bar-num', "2", prefix=True)
+            # A quiz's split stays off the projector while the question is open (issue 13);
+            # the crew's table has each phone answer at once, and the hands are added to it.
+            wait_text(crew, 'tr[data-choice="c"] .phones-count', "2")
+            assert projector.locator("li.bar .bar-num").count() == 0
             crew.fill('input.hands-input[data-choice="b"]', "6")
             crew.click('button[data-action="hands"]')
-            wait_text(projector, 'li.bar[data-choice="b"] .bar-num', "6", prefix=True)
+            wait_text(crew, 'tr[data-choice="b"] .total-count', "6")
         crew.click('button[data-action="close"]')
+        if n == 0:     # closed: the split shows, hands included
+            wait_text(projector, 'li.bar[data-choice="c"] .bar-num', "2 ", prefix=True)
+            wait_text(projector, 'li.bar[data-choice="b"] .bar-num', "6 ", prefix=True)
         crew.click('button[data-action="reveal"]')
         for page, choice in zip(phones, picks):
             page.wait_for_selector(".verdict")

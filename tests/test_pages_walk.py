@@ -37,7 +37,9 @@ def allowed_word(page: Page):
     def allowed(word: str) -> bool:
         if word in PROPER_NAMES or word.lower() in names or re.fullmatch(VAN_ID, word, re.I):
             return True
-        return page.endpoint == "console.media" and re.fullmatch(FILE_NAME, word) is not None
+        # file names where the crew must find or copy a file: Media, and pre-flight's missing files
+        return (page.endpoint in ("console.media", "console.preflight")
+                and re.fullmatch(FILE_NAME, word) is not None)
     return allowed
 
 

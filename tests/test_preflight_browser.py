@@ -69,7 +69,7 @@ def test_missing_film_then_check_again_after_the_fix(server_factory, chromium, a
     page.click("#check-again button[type=submit]")
     progress = page.locator("#check-again .progress")
     assert progress.is_visible() and "few seconds" in progress.inner_text()
-    page.wait_for_function("document.querySelector('#check-again button').disabled")
+    page.wait_for_function("() => document.querySelector('#check-again button').disabled")
 
     film.write_bytes(saved)
     page.reload()

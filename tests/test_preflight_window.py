@@ -26,13 +26,13 @@ def test_nothing_planned_in_the_window_names_the_next_screening(evening, crew):
     html = crew.get("/preflight?lang=en").get_data(as_text=True)
     assert 'data-ready="none"' in html and "Ready to leave" not in html
     assert "Nothing planned in these 7 days" in html
-    assert re.search(r'id="next-planned">The next screening is in सुबेहा on 2031-03-02 at 18:15', html)
+    assert re.search(r'id="next-planned">The next screening is in सुबेहा on Sunday 2 March 2031 at 18:15', html)
     assert f'href="/screenings/{later.id}"' in html
     assert 'href="/preflight?days=21"' in html              # 2031-02-10 .. 2031-03-02
     reaching = crew.get("/preflight?days=21&lang=en").get_data(as_text=True)
     assert 'data-ready="none"' not in reaching and "Subeha" in reaching
     hindi = crew.get("/preflight?lang=hi").get_data(as_text=True)
-    assert "इन 7 दिनों में कुछ तय नहीं है" in hindi and "2031-03-02" in hindi
+    assert "इन 7 दिनों में कुछ तय नहीं है" in hindi and "रविवार 2 मार्च 2031" in hindi
 
 
 def test_nothing_planned_at_all_says_import_a_tour(evening, crew):

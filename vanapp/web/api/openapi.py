@@ -82,6 +82,9 @@ def spec() -> dict:
                 body=_object(play={"type": "boolean"}))},
             "/api/v1/screenings/{screening_id}/finish": {"parameters": [SCREENING], "post": _op(
                 "Finish the screening", refusals=lifecycle)},
+            "/api/v1/screenings/{screening_id}/resume": {"parameters": [SCREENING], "post": _op(
+                "Go on with a show cut by a power failure, from the item and position it had reached "
+                "(the player's `resume`); answers the show's state", refusals=lifecycle)},
             "/api/v1/screenings/{screening_id}/cancel": {"parameters": [SCREENING], "post": _op(
                 "Cancel the screening with a reason", refusals=lifecycle,
                 body={"oneOf": [

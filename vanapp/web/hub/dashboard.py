@@ -246,11 +246,12 @@ def vans():
     status = reports.van_status()
     set_aside = {v["van"]: set_aside_list.listed(v["van"]) for v in status
                  if v.get("on_van") and v["on_van"]["parked"]}
-    return render_template("hub/vans.html", vans=status, set_aside=set_aside, kinds=RECORD_KINDS)
+    return render_template("hub/vans.html", vans=status, set_aside=set_aside, kinds=MODEL_KINDS)
 
 
 # What a van sets aside, by kind, in the coordinator's words.
-RECORD_KINDS = {
+# set-aside records are named by their model (the wire's table names)
+MODEL_KINDS = {
     "TallyEvent": _l("Count tap"), "Headcount": _l("Headcount"), "Participant": _l("Sign-in"),
     "PlayLog": _l("Play (proof of play)"), "GameRun": _l("Game run"), "GameResult": _l("Game result"),
     "ScreeningEvent": _l("Screening status change"),
