@@ -234,7 +234,6 @@ def report_command(backend: Backend) -> dict:
 def measure(backend: Backend, size: int, runs: int) -> dict:
     from tests.support.server import ServerProcess
     from vanapp.hub import reports
-    from vanapp.models import db
     last_day = hub_nights.FIRST_DAY.toordinal() + (size - 1) // hub_nights.VANS
     middle = __import__("datetime").date.fromordinal((hub_nights.FIRST_DAY.toordinal() + last_day) // 2)
     month = (middle.replace(day=1).isoformat(), middle.replace(day=28).isoformat())
