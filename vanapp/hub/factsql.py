@@ -12,6 +12,7 @@ from peewee import SqliteDatabase
 from ..ids import from_iso
 from ..models import FactCategory, FactPoll, FactQuiz, ScreeningFact, SummaryReport, db
 from .facts import GENDER_AGE, OTHER, Facts
+from .filters import Filters
 
 # One row per screening, from one table: the plan's copy, what the van told, and what the
 # database derived from both (generated columns, see migration 0100: held, source, the counts
@@ -33,7 +34,7 @@ ORDER = "ORDER BY date, start, id"
 
 
 def rows(filters, where: str = "", params=()) -> tuple[str, list]:
-    """(SQL, parameters) of one row per screening under `filters` (reports.Filters), named as
+    """(SQL, parameters) of one row per screening under `filters` (filters.Filters), named as
     COLUMNS, further narrowed by `where` (SQL over those columns, with `?` for each of `params`)."""
     condition, values = fact_where(filters)
     sql = _SELECT.format(fact=f'"{ScreeningFact._meta.table_name}"', where=f"AND {condition}")
@@ -154,7 +155,6 @@ def load_details(facts: list[Facts], quiz_polls: bool = False) -> None:
 
 def one(screening_id: str) -> Facts | None:
     """One screening, with its details, the summary it counts (`qr`) and those kept for review."""
-    from .reports import Filters
     sql, params = rows(Filters(), "id = ?", [screening_id])
     found = execute(sql, params).fetchone()
     if found is None:
