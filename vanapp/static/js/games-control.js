@@ -57,12 +57,13 @@
       var x = counts[c.id] || {phones: 0, hands: 0};
       return el("tr", {"data-choice": c.id}, [
         el("td", {}, [P(c.text), q.answer === c.id ? el("span", {class: "badge ok", text: t("right")}) : null]),
-        el("td", {class: "num phones-count", text: String(x.phones)}),
-        el("td", {}, [el("input", {type: "number", min: "0", max: "100000", inputmode: "numeric", class: "hands-input",
+        // each number keeps its column's name when the table turns into cards on a phone
+        el("td", {class: "num phones-count", "data-label": t("phones"), text: String(x.phones)}),
+        el("td", {"data-label": t("hands")}, [el("input", {type: "number", min: "0", max: "100000", inputmode: "numeric", class: "hands-input",
                                     "data-choice": c.id, "aria-label": t("hands") + ": " + P(c.text),
                                     value: String((hands || {})[c.id] || 0),
                                     oninput: function (e) { e.target.setAttribute("data-dirty", "1"); }})]),
-        el("td", {class: "num total-count", text: String(x.phones + x.hands)})]);
+        el("td", {class: "num total-count", "data-label": t("total"), text: String(x.phones + x.hands)})]);
     });
     form.appendChild(el("table", {class: "table hands"}, [
       el("thead", {}, [el("tr", {}, [el("th", {text: t("choice")}), el("th", {text: t("phones")}),
