@@ -23,3 +23,7 @@ if os.environ.get("VANAPP_TEST_NOW"):
         os.environ["VANAPP_TEST_CLOCK_SHIFT"] = _shift
     _traveller = time_machine.travel(_time.time() + float(_shift), tick=True)
     _traveller.start()
+    # time-machine starts ticking at the first reading, not at start(): read it now, or each
+    # process would lag by its own import time (a server a second behind another refuses the
+    # other's fresh session cookie as signed in the future)
+    _time.time()
