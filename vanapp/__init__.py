@@ -34,7 +34,7 @@ def create_app(test_config=None):
         app.config.from_mapping(test_config)
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     from . import db
-    db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"])
+    db.bind(app.config["DATABASE_URL"], app.config["DATA_DIR"], hub=app.config.get("MODE") == "hub")
     db.init_app(app)
     # VANAPP_SECRET_KEY unset: a van keeps its key in the data dir, a hub in its database
     if app.config.get("MODE") != "hub" and not app.config.get("SECRET_KEY"):

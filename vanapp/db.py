@@ -23,16 +23,23 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url: str, data_dir: str):
+# A hub's SQLite connections (one per server thread, kept) read its history in single passes over
+# the kept facts, which the OS's file cache serves as well; at 16 MB each, 16 threads held 256 MB
+# of page cache and the hub's memory grew with its history (bench/hub_scale.py). SQLite's default.
+HUB_SQLITE_CACHE_KIB = 2000
+
+
+def open_database(url: str, data_dir: str, hub: bool = False):
     """A peewee database for `url` (empty: SQLite in the data dir); not yet connected."""
+    pragmas = dict(SQLITE_PRAGMAS, cache_size=-HUB_SQLITE_CACHE_KIB) if hub else SQLITE_PRAGMAS
     if not url:
         Path(data_dir).mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(str(Path(data_dir) / "vanapp.db"), pragmas=SQLITE_PRAGMAS,
+        return SqliteDatabase(str(Path(data_dir) / "vanapp.db"), pragmas=pragmas,
                               check_same_thread=False, timeout=10)
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)[1:] if parsed.netloc == "" else unquote(parsed.netloc + parsed.path)
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, timeout=10)
+        return SqliteDatabase(path, pragmas=pragmas, check_same_thread=False, timeout=10)
     if parsed.scheme in ("postgres", "postgresql"):
         return PostgresqlDatabase(
             parsed.path.lstrip("/"), user=unquote(parsed.username or "") or None,
@@ -42,9 +49,9 @@ def open_database(url: str, data_dir: str):
                      "(use sqlite:///path or postgresql://user@host:port/db)")
 
 
-def bind(url: str, data_dir: str):
+def bind(url: str, data_dir: str, hub: bool = False):
     """Point the shared database handle at the configured database."""
-    database = open_database(url, data_dir)
+    database = open_database(url, data_dir, hub=hub)
     db.initialize(database)
     return database
 

@@ -1,5 +1,6 @@
 """Coordinator accounts of the hub: create one, set a password, disable, check a login (werkzeug
 password hashes). The login page and the guard of the dashboard are web/hub/auth.py."""
+import functools
 import re
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -10,8 +11,14 @@ from ..models import Coordinator, db
 
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
+
+
 # Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password: keeps login timing even")
+@functools.cache
+def _dummy_hash() -> str:
+    # made on the first login with an unknown name, not at import: scrypt takes 0.13 s, which
+    # every hub command and every app start paid before
+    return generate_password_hash("not a password: keeps login timing even")
 
 
 class CoordinatorError(ValueError):
@@ -64,7 +71,7 @@ def disable(username: str) -> int:
 
 def authenticate(username: str, password: str) -> Coordinator | None:
     user = Coordinator.by_username((username or "").strip()) if username else None
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not ok or user.disabled:
         return None
     with db.atomic():
