@@ -86,6 +86,12 @@ def serve_command(host, port, threads):
         # the crew's and the audience's phones reach the van's laptop over its hotspot; crew
         # pages still need the PIN and the audience's pages reach only the live game
         host = "0.0.0.0" if app.config["MODE"] == "van" else "127.0.0.1"
+    if app.config["MODE"] == "van":
+        # before any thread exists (waitress's 16, the parts'): each thread that allocates gets a
+        # malloc arena of its own, kept for ever; the player capped them only when it started,
+        # after the server's threads, and a night's programme left the app 60 MB fatter
+        from ..player.vlc import limit_malloc_arenas
+        limit_malloc_arenas()
     setup_logging(app.config["DATA_DIR"])
     from .backup import check_at_start
     check_at_start()            # before anything writes to it: a damaged database is restored, not used
