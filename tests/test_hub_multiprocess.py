@@ -10,10 +10,10 @@ import pytest
 import requests
 
 from .support.balancer import Balancer
-from .support.server import ServerProcess
-from .support.syncenv import Hub, Van, make_night, sync_at_once
+from .support.syncenv import Hub, Van, make_night
 from .test_hub_dashboard_scenario import COORDINATOR, PASSWORD
-from .test_hub_sync_reliability import _batch, assert_hub_holds_exactly, assert_ok, template  # noqa: F401
+from .test_hub_sync_reliability import (_batch, assert_hub_holds_exactly, assert_ok,  # noqa: F401
+                                        sync_25_vans_at_once, template)
 
 pytestmark = pytest.mark.slow
 
@@ -42,16 +42,7 @@ def hub(server_factory, pg_migrated_url):
 
 
 def test_25_vans_through_two_hub_processes_store_every_record_once(hub, tmp_path, template):
-    vans = [Van(tmp_path, f"van-{n:02d}", template=template) for n in range(1, 26)]
-    for n, van in enumerate(vans):
-        with van.db():
-            make_night(van.van_id, taps=30 + n, village_en=f"Village {n}", tour=f"tour-{van.van_id}")
-    hub.pair_many(vans)
-    results = sync_at_once(vans, batch_rows=20)
-    for result in results:
-        assert_ok(result)
-    totals = {van.van_id: assert_hub_holds_exactly(hub, van) for van in vans}
-    assert {r["van"]: r["stored"] for r in results} == totals
+    totals = sync_25_vans_at_once(hub, tmp_path, template)
     # both processes did the work: every van's consecutive requests alternated between them
     served = hub.balancer.served
     assert min(served.values()) > 0.4 * sum(served.values()), served

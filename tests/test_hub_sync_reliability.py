@@ -224,9 +224,9 @@ def test_a_hub_killed_mid_sync_and_restarted_loses_and_doubles_nothing(hub, tmp_
 
 # --- 25 vans at once ---------------------------------------------------------------------------
 
-def test_25_vans_sync_at_once(hub, tmp_path, template):
-    """25 vans push at the same moment, each in its own process (forked: the function `vanapp
-    sync` runs, without 25 Python start-ups), against one hub serving them in parallel."""
+def sync_25_vans_at_once(hub, tmp_path, template) -> dict:
+    """25 vans, each with its own night (30 + n taps), paired and pushing at the same moment;
+    every sync succeeded and the hub holds exactly each van's records: -> van id -> records."""
     vans = [Van(tmp_path, f"van-{n:02d}", template=template) for n in range(1, 26)]
     for n, van in enumerate(vans):
         with van.db():
@@ -237,6 +237,13 @@ def test_25_vans_sync_at_once(hub, tmp_path, template):
         assert_ok(result)
     totals = {van.van_id: assert_hub_holds_exactly(hub, van) for van in vans}
     assert {r["van"]: r["stored"] for r in results} == totals
+    return totals
+
+
+def test_25_vans_sync_at_once(hub, tmp_path, template):
+    """25 vans push at the same moment, each in its own process (forked: the function `vanapp
+    sync` runs, without 25 Python start-ups), against one hub serving them in parallel."""
+    totals = sync_25_vans_at_once(hub, tmp_path, template)
     assert {v["van"]: v["records"] for v in hub.report()["vans"]} == totals
     assert len(hub.ids("tally_event")) == sum(30 + n for n in range(25))
 
