@@ -161,6 +161,43 @@ def test_report_prints_the_dashboards_totals_and_names_a_bad_filter(hub_env):
     assert bad.exit_code == 2 and "--from" in bad.output and "is not a date (YYYY-MM-DD)" in bad.output
 
 
+def test_report_as_a_terminal_runs_it_starts_without_flask_and_says_the_same(hub_env, tmp_path):
+    """`vanapp hub report` in its own process takes the Flask-free way in (cli/hub_report.py):
+    the same JSON and sentences as the command inside the Flask group, the same failures."""
+    env = {k: v for k, v in hub_env.items() if k != "VANAPP_DATA_DIR"}
+    data_dir = hub_env["VANAPP_DATA_DIR"]
+    missing = _vanapp(data_dir, "hub", "report", env=env)
+    assert missing.returncode == 1 and "run `vanapp hub init` first" in missing.stderr
+    assert "Traceback" not in missing.stderr + missing.stdout
+    hub(hub_env, "init")
+    with hub_app(hub_env).app_context(), db.connection_context():
+        build()
+    for args in (("--json",), (), ("--json", "--district", "Lucknow", "--from", "2027-01-01")):
+        alone = _vanapp(data_dir, "hub", "report", *args, env=env)
+        assert alone.returncode == 0, alone.stderr
+        assert alone.stdout == hub(hub_env, "report", *args).stdout
+    assert json.loads(alone.stdout)["people"]["total"] == 36
+    bad = _vanapp(data_dir, "hub", "report", "--json", "--to", "2026-02-30", env=env)
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout) == json.loads(hub(hub_env, "report", "--json", "--to", "2026-02-30").stdout)
+    assert json.loads(bad.stdout)["code"] == "usage" and "--to" in json.loads(bad.stdout)["error"]
+    # the way in itself: no Flask, no app
+    probe = subprocess.run([sys.executable, "-c", "import sys\n"
+                            "sys.argv = ['vanapp', 'hub', 'report', '--json']\n"
+                            "from vanapp.cli import main\n"
+                            "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+                            "print('flask loaded' if 'flask' in sys.modules else 'no flask')"],
+                           env=dict(__import__("os").environ, VANAPP_DATA_DIR=str(data_dir), **env),
+                           capture_output=True, text=True, cwd=str(ROOT), timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.rstrip().endswith("no flask")
+    if env["VANAPP_DATABASE_URL"]:      # the server gone: a sentence, in JSON for a script
+        closed = f"postgresql://vankit@127.0.0.1:{free_port()}/hub"
+        down = _vanapp(data_dir, "hub", "report", "--json", env={"VANAPP_DATABASE_URL": closed})
+        assert down.returncode == 1 and json.loads(down.stdout)["code"] == "error"
+        assert "cannot use the hub database at postgresql://vankit@127.0.0.1" in json.loads(down.stdout)["error"]
+
+
 def test_import_bundle_stores_a_vans_records_once(hub_env, tmp_path):
     """A van that never gets a connection: its export bundle, carried on a USB stick."""
     hub(hub_env, "init")

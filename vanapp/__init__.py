@@ -2,8 +2,6 @@
 import secrets
 from pathlib import Path
 
-from flask import Flask
-
 from . import config as config_module
 
 __version__ = "0.1.0"
@@ -20,6 +18,7 @@ def _secret_key(data_dir: str) -> str:
 
 
 def create_app(test_config=None):
+    from flask import Flask       # here, not at the top: `vanapp hub report` runs without Flask (cli/)
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(config_module.from_environment())
     app.config.from_mapping(

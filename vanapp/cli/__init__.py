@@ -1,75 +1,43 @@
-"""The `vanapp` command: a Flask CLI group (datasette's shape). Every command lives in this package,
-one module per part: app (init, serve, token), tours (schedule), media (scan, preflight), player
-(play), attendance (report, categories), games, sync (pair, sync, export-bundle), backup (backup,
-restore), hub, hub_vans and hub_facts."""
+"""The `vanapp` command. Every command lives in this package, one module per part: app (init, serve,
+token), tours (schedule), media (scan, preflight), player (play), attendance (report, categories),
+games, sync (pair, sync, export-bundle), backup (backup, restore), hub, hub_vans, hub_facts and
+hub_report; group.py gathers them into one Flask CLI group, `cli`.
+
+`main` sends the commands that need no web app (PLAIN) straight to their Flask-free group, so they
+start without importing Flask or building an app (hub_report.py says why); everything else,
+`--help` included, goes through `cli`."""
 import sys
 
-import click
-from flask.cli import FlaskGroup
-
-from .. import create_app
-
-
-def _make_app(*_args, **_kwargs):
-    return create_app()
+# the first words of a command line -> its Flask-free group ("module:attribute", a click group
+# named "vanapp" that has the same command under the same words)
+PLAIN = {("hub", "report"): "vanapp.cli.hub_report:plain_cli"}
 
 
-class VanGroup(FlaskGroup):
-    """Our commands only: no commands other installed packages register for `flask` (Flask-Limiter's
-    `limiter` maintenance group means nothing to a crew, and scanning entry points slows every start)."""
-
-    def _load_plugin_commands(self) -> None:
-        self._loaded_plugin_commands = True
-
-    def invoke(self, ctx):
-        """A command run with `--json` answers in JSON on failure too (a script reading its output
-        gets `{"ok": false, "error", "code"}`, never a usage text or a traceback on stdout)."""
-        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
-        if "--json" not in words:
-            return super().invoke(ctx)
-        try:
-            return super().invoke(ctx)
-        except click.ClickException as exc:
-            code = "usage" if isinstance(exc, click.UsageError) else "error"
-            _json_failure(exc.format_message(), code, exc.exit_code)
-        except click.exceptions.Abort:
-            _json_failure("aborted", "aborted", 1)
-        except (click.exceptions.Exit, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # noqa: BLE001 - the script still gets JSON, and the log the details
-            import logging
-            import os
-            logging.getLogger("vanapp.cli").exception("command failed")
-            if os.environ.get("VANAPP_DEBUG"):
-                raise
-            _json_failure(f"{exc.__class__.__name__}: {exc}", "internal", 1)
+def __getattr__(name):
+    """`from vanapp.cli import cli` (tests, the docs) without every `vanapp` importing Flask."""
+    if name == "cli":
+        from .group import cli
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _json_failure(message: str, code: str, status: int):
-    import json
-    click.echo(json.dumps({"ok": False, "error": message, "code": code}))
-    sys.exit(status)
-
-
-@click.group(cls=VanGroup, create_app=_make_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
-@click.version_option(package_name="vanapp")
-def cli():
-    """VanKit: the video van field kit."""
-
-
-from . import app, attendance, backup, games, hub, hub_facts, hub_vans, media, player, sync, tours  # noqa: E402
-
-for _module in (app, tours, media, player, attendance, games, sync, backup, hub, hub_vans, hub_facts):
-    for _command in _module.commands:
-        cli.add_command(_command)
+def _group_for(argv: list[str]):
+    for words, target in PLAIN.items():
+        if tuple(argv[:len(words)]) == words:
+            module, _, attribute = target.partition(":")
+            __import__(module)
+            return getattr(sys.modules[module], attribute)
+    from .group import cli
+    return cli
 
 
 def main():
     """Entry point: a crew member sees a plain sentence, never a traceback (set VANAPP_DEBUG=1 for one)."""
     import os
+    import click
+    group = _group_for(sys.argv[1:])
     try:
-        cli.main(prog_name="vanapp")
+        group.main(prog_name="vanapp")
     except Exception as exc:  # noqa: BLE001 - the last line of defence for people at a terminal
         if os.environ.get("VANAPP_DEBUG"):
             raise

@@ -3,7 +3,6 @@ Other modules add commands to `hub_group` (the sync side: add-van, rotate-van, .
 
 A coordinator at a terminal gets plain sentences, never a traceback: an unreachable or
 unprepared database is said in words (HubGroup), with the command that fixes it."""
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,9 @@ import click
 import peewee
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
+
+from .hub_report import (database_problem, environment_place, report_options, require_database as plain_require_database,
+                         show_report, where)
 
 
 PORT_FILE = "hub-port"        # in the data dir: the port `vanapp hub serve` last listened on
@@ -26,24 +28,12 @@ def _make_hub_app():
 
 def database_name() -> str:
     """Where the hub's data lives, for messages (a PostgreSQL URL without its password)."""
-    url = current_app.config.get("DATABASE_URL")
-    return _redact(url) if url else str(current_app.config["DATA_DIR"]) + "/vanapp.db"
+    return where(current_app.config.get("DATABASE_URL"), current_app.config["DATA_DIR"])
 
 
 def require_database() -> None:
     """Refuse, in words, to work on a database `vanapp hub init` has not prepared (or upgraded)."""
-    from ..db import pending_migrations
-    pending = pending_migrations()
-    if not pending:
-        return
-    from ..models import db
-    with db.connection_context():
-        fresh = "coordinator" not in db.get_tables()
-    if fresh:
-        raise click.ClickException(f"there is no hub database at {database_name()} yet: "
-                                   "run `vanapp hub init` first")
-    raise click.ClickException(f"the hub database at {database_name()} needs an upgrade "
-                               f"({', '.join(pending)}): run `vanapp hub init`")
+    plain_require_database(database_name())
 
 
 class HubGroup(AppGroup):
@@ -57,19 +47,11 @@ class HubGroup(AppGroup):
 
 
 def _database_problem(exc) -> str:
-    first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
-    first = first.removeprefix("connection failed: ")
     try:
-        where = database_name()
+        place = database_name()
     except RuntimeError:                 # the app context is gone by now: read the same settings
-        from ..config import from_environment
-        settings = from_environment()
-        url = settings["DATABASE_URL"]
-        where = _redact(url) if url else settings["DATA_DIR"] + "/vanapp.db"
-    if "no such table" in first or ("relation" in first and "does not exist" in first):
-        return f"the hub database at {where} is not set up ({first}): run `vanapp hub init`"
-    return (f"cannot use the hub database at {where}: {first}. Is the database server running, and "
-            "is VANAPP_DATABASE_URL right?")
+        place = environment_place()
+    return database_problem(exc, place)
 
 
 @click.group("hub", cls=HubGroup)
@@ -122,15 +104,6 @@ def init_command(name, password_stdin):
             click.echo("no coordinator yet: run `vanapp hub add-coordinator NAME`", err=True)
     click.echo("next: `vanapp hub serve` (add --host 0.0.0.0 for the office network), then "
                "`vanapp hub add-van NAME` for each van")
-
-
-def _redact(url: str) -> str:
-    """A database URL without its password, fit for a terminal or a log."""
-    from urllib.parse import urlparse
-    parsed = urlparse(url)
-    if parsed.password:
-        return url.replace(f":{parsed.password}@", ":***@", 1)
-    return url
 
 
 @hub_group.command("add-coordinator")
@@ -201,59 +174,10 @@ def serve_command(ctx, host, port, threads):
 
 
 @hub_group.command("report")
-@click.option("--json", "as_json", is_flag=True, help="Print every total as JSON.")
-@click.option("--from", "date_from", help="First date, YYYY-MM-DD (local).")
-@click.option("--to", "date_to", help="Last date, YYYY-MM-DD (local).")
-@click.option("--district")
-@click.option("--van")
-@click.option("--campaign")
-def report_command(as_json, date_from, date_to, district, van, campaign):
+@report_options
+def report_command(**options):
     """The dashboard's totals in the terminal (the same numbers, from the same queries)."""
-    from ..models import db
-    from ..hub import reports
-    require_database()
-    try:
-        filters = reports.Filters.parse({"from": date_from, "to": date_to, "district": district,
-                                         "van": van, "campaign": campaign})
-    except reports.FilterError as exc:
-        raise click.BadParameter(str(exc), param_hint=f"--{exc.field}") from None
-    with db.connection_context():
-        data = reports.report(filters)
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    _print_report(data)
-
-
-def _print_report(data: dict) -> None:
-    s, p = data["screenings"], data["people"]
-    if data["filters"]:
-        click.echo("filters: " + ", ".join(f"{k}={v}" for k, v in data["filters"].items()))
-    click.echo(f"screenings held: {s['held']} of {s['total']} (cancelled {s['cancelled']}, "
-               f"from QR summary {s['held_from_qr_summary']})")
-    click.echo(f"villages reached: {data['villages_reached']}")
-    click.echo(f"people reached: {p['total']} — men {p['men']}, women {p['women']}, boys {p['boys']}, "
-               f"girls {p['girls']}" + (f", other {p['other']}" if p["other"] else ""))
-    click.echo(f"participants signed in: {data['participants']['total']}")
-    click.echo(f"pledges: {data['pledges']['total']}")
-    for q in data["quiz"]:
-        click.echo(f"quiz {q['game']}/{q['question']}: {q['correct']} of {q['answers']} right "
-                   f"({q['correct_share']:.0%})")
-    for poll in data["polls"]:
-        shifts = ", ".join(f"{c} {v * 100:+.0f} pts" for c, v in poll["shift"].items())
-        click.echo(f"poll {poll['game']}/{poll['question']} after vs before ({poll['screenings']} screenings): {shifts}")
-    states = {"paired": "paired", "revoked": "REVOKED", "code_waiting": "pairing code waiting",
-              "code_expired": "pairing code expired", "unpaired": "not paired",
-              "unknown": "not added on this hub"}
-    for v in data.get("vans", []):
-        click.echo(f"van {v['van']} ({states.get(v['state'], v['state'])}): last sync {v['last_sync'] or 'never'}, "
-                   f"records held {v['records']}"
-                   + (f", {v['qr_only_nights']} night(s) known only from a QR summary" if v["qr_only_nights"] else "")
-                   + (f", {v['summaries_for_review']} summary(ies) about other vans' screenings kept for review"
-                      if v.get("summaries_for_review") else "")
-                   + (f"; at its last contact ({v['on_van']['reported_at']}) the van had {v['on_van']['not_received']} "
-                      f"change(s) the hub has not received and {v['on_van']['parked']} record(s) set aside"
-                      if v.get("on_van") and (v["on_van"]["not_received"] or v["on_van"]["parked"]) else ""))
+    show_report(database_name(), **options)
 
 
 commands = [hub_group]
