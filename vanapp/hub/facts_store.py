@@ -14,6 +14,7 @@ from ..ids import to_iso
 from ..models import (FactCategory, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact,
                       SummaryReport, SyncBatch, SyncModel, VanFact, db)
 from ..models.hub_facts import PLAN_COLUMNS
+from . import month_sums
 from .recount import CHUNK, Counted, recount
 
 DETAILS = {"category": FactCategory, "participant": FactParticipant, "quiz": FactQuiz, "poll": FactPoll}
@@ -195,6 +196,8 @@ def rebuild(progress=None) -> dict:
             db.execute_sql(f'LOCK TABLE "{VanFact._meta.table_name}" IN EXCLUSIVE MODE')
         VanFact.delete().execute()
         _insert(VanFact, [tuple(v[n] for n in _columns(VanFact)) for v in recount_vans().values()])
+    with _write_transaction():
+        month_sums.fill()           # the triggers kept them through the recount; rewritten all the same
     return {"screenings": len(ids), "rows": rows, "removed": len(stale)}
 
 
@@ -225,7 +228,7 @@ def recount_vans() -> dict[str, dict]:
 
 @dataclass
 class Difference:
-    what: str            # "screening" | "van"
+    what: str            # "screening" | "van" | "month"
     key: str             # screening id or van id
     field: str
     stored: object
@@ -300,6 +303,7 @@ def check(progress=None, limit: int = 1000) -> list[Difference]:
     for van, have in stored_vans.items():
         if have["records"] or have["batches"] or have["bundles"]:
             out.append(Difference("van", van, "row", "present", "missing"))
+    out += [Difference("month", key, name, stored, summed) for key, name, stored, summed in month_sums.check(limit)]
     return out[:limit]
 
 

@@ -10,9 +10,9 @@ from collections import Counter
 from peewee import fn
 
 from ..ids import to_iso, utcnow
-from ..models import (Campaign, FactParticipant, FactPoll, FactQuiz, Screening, ScreeningFact, SummaryReport,
+from ..models import (Campaign, FactPoll, FactQuiz, Screening, ScreeningFact, SummaryReport,
                       Tour, Van, VanCursor, VanFact, Village)
-from . import factsql
+from . import factsql, month_sums
 from .facts import GENDER_AGE, OTHER, QR, SYNCED, Facts, as_time, poll_shares  # noqa: F401 (re-exported)
 from .filters import Filters, FilterError  # noqa: F401 (re-exported: callers say reports.Filters)
 
@@ -25,24 +25,16 @@ def _num(value) -> int:
     return int(value or 0)
 
 
-_SUMS = """COUNT(*), SUM(held), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END),
-  SUM(CASE WHEN held = 0 AND status <> 'cancelled' THEN 1 ELSE 0 END),
-  SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN 1 ELSE 0 END),
-  SUM(held * men), SUM(held * women), SUM(held * boys), SUM(held * girls), SUM(held * other),
-  SUM(held * people), SUM(CASE WHEN held = 1 AND source = 'qr_summary' THEN people ELSE 0 END),
-  SUM(held * participant_total), SUM(held * qr_participants), SUM(held * pledges),
-  SUM(CASE WHEN held = 1 AND pledge_source = 'qr_summary' THEN pledges ELSE 0 END)"""
-
-
 def _totals(filters: Filters) -> tuple[tuple, list, list, tuple]:
     """(the totals, [(district, held, villages, people)], [(van, ...)], (villages, districts)):
-    the sums in one pass, the groupings and distinct villages in a second statement."""
-    sql, params = factsql.rows(filters)
-    totals = factsql.execute(f"SELECT {_SUMS} FROM ({sql}) AS r", params).fetchone()
-    if factsql.postgres():
-        found = _groups_postgres(filters)
-    else:
-        found = _groups(filters)
+    sums over the month rows (and the screenings at the date range's edges, month_sums.fact_rows),
+    and the distinct villages reached from the screenings themselves."""
+    sql, params = month_sums.fact_rows(filters)
+    names = list(month_sums.SUMS["month_fact"][3])
+    totals = factsql.execute(f"SELECT {', '.join(f'SUM({n})' for n in names)} FROM ({sql}) AS r", params).fetchone()
+    found = factsql.execute(f"SELECT 'g', district, van, SUM(held), SUM(people) FROM ({sql}) AS r "
+                            "GROUP BY district, van HAVING SUM(held) > 0", params).fetchall()
+    found += _villages_postgres(filters) if factsql.postgres() else _villages(filters)
     by = {"district": {}, "van": {}}
     villages = {"district": {}, "van": {}}
     reached = 0
@@ -63,44 +55,39 @@ def _totals(filters: Filters) -> tuple[tuple, list, list, tuple]:
     return totals, groups["district"], groups["van"], (reached, districts)
 
 
-def _groups(filters: Filters) -> list[tuple]:
-    """('g', district, van, held, people) per district and van; ('d', district, '', villages, 0),
-    ('v', '', van, villages, 0) and ('t', '', '', villages, 0): the villages reached."""
+def _villages(filters: Filters) -> list[tuple]:
+    """('d', district, '', villages, 0), ('v', '', van, villages, 0) and ('t', '', '', villages, 0):
+    the distinct villages of the held screenings (a count no month row can hold)."""
     held, params = factsql.rows(filters, "held = 1")
     return factsql.execute(f"""
-        SELECT 'g', district, van, COUNT(*), SUM(people) FROM ({held}) AS r GROUP BY district, van
-        UNION ALL
         SELECT 'd', district, '', COUNT(*), 0
           FROM (SELECT DISTINCT district, village_id FROM ({held}) AS r) AS x GROUP BY district
         UNION ALL
         SELECT 'v', '', van, COUNT(*), 0 FROM (SELECT DISTINCT van, village_id FROM ({held}) AS r) AS x GROUP BY van
         UNION ALL
         SELECT 't', '', '', COUNT(*), 0 FROM (SELECT DISTINCT village_id FROM ({held}) AS r) AS x""",
-        params * 4).fetchall()
+        params * 3).fetchall()
 
 
-def _groups_postgres(filters: Filters) -> list[tuple]:
-    """The same as `_groups`, from one pass over the rows (grouping sets)."""
+def _villages_postgres(filters: Filters) -> list[tuple]:
+    """The same as `_villages`, from one pass over the rows (grouping sets)."""
     where, params = factsql.fact_where(filters)
     table = f'"{ScreeningFact._meta.table_name}"'
     # GROUPING(district, van, village) sets a bit for each column a set leaves out
     return factsql.execute(f"""
         WITH sets AS (
-          SELECT GROUPING(district, eff_van, eff_village_id) AS g, district, eff_van AS van,
-                 COUNT(*) AS n, SUM(e_people) AS people
+          SELECT GROUPING(district, eff_van, eff_village_id) AS g, district, eff_van AS van
             FROM {table} WHERE held = 1 AND {where}
-           GROUP BY GROUPING SETS ((district, eff_van), (district, eff_village_id), (eff_van, eff_village_id),
-                                   (eff_village_id)))
-        SELECT 'g', district, van, n, people FROM sets WHERE g = 1
-        UNION ALL SELECT 'd', district, '', COUNT(*), 0 FROM sets WHERE g = 2 GROUP BY district
+           GROUP BY GROUPING SETS ((district, eff_village_id), (eff_van, eff_village_id), (eff_village_id)))
+        SELECT 'd', district, '', COUNT(*), 0 FROM sets WHERE g = 2 GROUP BY district
         UNION ALL SELECT 'v', '', van, COUNT(*), 0 FROM sets WHERE g = 4 GROUP BY van
         UNION ALL SELECT 't', '', '', COUNT(*), 0 FROM sets WHERE g = 6""", params).fetchall()
 
 
 def report(filters: Filters, vans: bool = True) -> dict:
     """Every reach total under `filters`, JSON-ready (the same as `vanapp hub report --json`):
-    sums in SQL over one row per screening (factsql.rows) — two statements, whatever the size
-    of the history."""
+    sums in SQL over the month rows (month_sums.py), a few statements, whatever the size of the
+    history; the distinct villages from the screenings themselves."""
     totals, by_district, by_van, (villages, districts) = _totals(filters)
     (total, held, cancelled, not_held, held_qr, men, women, boys, girls, other, people,
      people_qr, participants, participants_qr, pledges, pledges_qr) = totals
@@ -139,24 +126,14 @@ def report(filters: Filters, vans: bool = True) -> dict:
 
 def _details(filters: Filters) -> dict[str, list]:
     """The held screenings' sign-ins, quiz and poll tallies, summed in one statement over the
-    detail rows, which carry their screening's filters (no join)."""
-    where, params = factsql.detail_where(filters)
-    names = {m: f'"{m._meta.table_name}"' for m in (FactParticipant, FactQuiz, FactPoll)}
-    found = factsql.execute(f"""
-        SELECT 'participant', gender, age_band, '', '', SUM(n), 0, 0 FROM {names[FactParticipant]}
-          WHERE {where} GROUP BY gender, age_band
-        UNION ALL
-        SELECT 'quiz', game, question, '', '', SUM(answers), SUM(correct), COUNT(*) FROM {names[FactQuiz]}
-          WHERE {where} GROUP BY game, question
-        UNION ALL
-        SELECT 'poll', game, question, phase, choice, SUM(n), SUM(lead), 0 FROM {names[FactPoll]}
-          WHERE {where} GROUP BY game, question, phase, choice""", params * 3).fetchall()
+    month rows (and the detail rows at the date range's edges, month_sums.detail_rows)."""
+    sql, params = month_sums.detail_rows(filters)
     out = {"participant": [], "quiz": [], "poll": [], "poll_screenings": []}
-    for kind, a, b, c, d, n1, n2, n3 in found:
+    for kind, a, b, c, d, rows, n1, n2 in factsql.execute(sql, params).fetchall():
         if kind == "participant":
             out[kind].append((a, b, n1))
         elif kind == "quiz":
-            out[kind].append((a, b, n1, n2, n3))
+            out[kind].append((a, b, n1, n2, rows))
         else:
             out["poll"].append((a, b, c, d, n1))
             if n2:
