@@ -11,8 +11,8 @@ import peewee
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
 
-from .hub_report import (database_problem, environment_place, report_options, require_database as plain_require_database,
-                         show_report, where)
+from .hub_report import database_problem, environment_place, report_options, show_report, where
+from .hub_report import require_database as plain_require_database
 
 
 PORT_FILE = "hub-port"        # in the data dir: the port `vanapp hub serve` last listened on

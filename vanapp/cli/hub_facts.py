@@ -46,8 +46,8 @@ def facts_command(mode, as_json):
             click.echo(f"{len(differences)} difference(s) between the kept numbers and a recount of the records"
                        + ("; `vanapp hub facts --rebuild` rewrites them" if mode == "check" else ""))
         else:
-            click.echo(f"checked {out['screenings']} screenings and every van: the kept numbers equal a "
-                       "recount of the records")
+            click.echo(f"checked {out['screenings']} screenings, every van and the month sums: the kept "
+                       "numbers equal a recount of the records")
     if differences:
         sys.exit(1)
 

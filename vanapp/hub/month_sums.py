@@ -238,7 +238,8 @@ def fact_rows(filters: Filters) -> tuple[str, list]:
                                                   campaign=filters.campaign))
         days, found_days = _edge_where(edges)
         shares = ", ".join(f'{e.format(r="r")} AS {name}' for name, e in values.items())
-        parts.append(f'SELECT r.district AS district, r.eff_van AS van, {shares} FROM "screening_fact" r WHERE {where} AND ({days})')
+        parts.append(f'SELECT r.district AS district, r.eff_van AS van, {shares} FROM "screening_fact" r '
+                     f"WHERE {where} AND ({days})")
         params += found + found_days
     return " UNION ALL ".join(parts), params
 
@@ -268,7 +269,8 @@ def detail_rows(filters: Filters) -> tuple[str, list]:
             where, found = factsql.detail_where(Filters(district=filters.district, van=filters.van,
                                                         campaign=filters.campaign))
             days, found_days = _edge_where(edges)
-            parts.append(f"SELECT '{kind}' AS kind, {labels}, 1 AS n_rows, {sums} FROM \"{base}\" WHERE {where} AND ({days})")
+            parts.append(f"SELECT '{kind}' AS kind, {labels}, 1 AS n_rows, {sums} FROM \"{base}\" "
+                         f"WHERE {where} AND ({days})")
             params += found + found_days
     union = " UNION ALL ".join(parts)
     return (f"SELECT kind, a, b, c, d, SUM(n_rows), SUM(v1), SUM(v2) FROM ({union}) AS x "

@@ -11,12 +11,11 @@ in its date range from here and the days at its edges from the per-screening row
 
 The tables and triggers are hub/month_sums.py's (where the reports read them): a later change
 to them drops and recreates them in its own migration, which this one's tables then precede."""
-from peewee import *
-
-from vanapp.hub import month_sums
+from peewee import PostgresqlDatabase
 
 
 def up(migrator, db):
+    from vanapp.hub import month_sums
     with db.atomic():
         db.create_tables(month_sums.models(db))
         for statement in month_sums.triggers(isinstance(db, PostgresqlDatabase)):
@@ -25,6 +24,7 @@ def up(migrator, db):
 
 
 def down(migrator, db):
+    from vanapp.hub import month_sums
     if isinstance(db, PostgresqlDatabase):
         for table, (base, *_rest) in month_sums.SUMS.items():
             db.execute_sql(f'DROP TRIGGER IF EXISTS {table}_sum ON "{base}"')
