@@ -2,10 +2,11 @@
 row per screening, so its cost does not grow with the history (75,000 screenings over two years
 of 100 vans are about 5,000 month rows; bench/hub_scale.py).
 
-Four month tables, one per table of per-screening facts (screening_fact and the sign-in, quiz
-and poll rows), each kept by database triggers (migration 0130): every insert, update and
-delete of a per-screening row adds or takes back that row's share in the same transaction,
-whatever writes it. A report under date filters sums the whole months inside the range from
+Four month tables of sums, one per table of per-screening facts (screening_fact and the
+sign-in, quiz and poll rows), and one of the villages each van reached in a month (the
+villages reached are distinct counts, which no sum can hold), each kept by database triggers
+(migration 0130): every insert, update and delete of a per-screening row adds or takes back
+that row's share in the same transaction, whatever writes it. A report under date filters sums the whole months inside the range from
 here and the days at its edges from the per-screening rows (`split`), so every total is still
 exactly a sum over its screenings (`reports.trace` lists them). `check` compares the month rows
 with a fresh sum of the per-screening rows; `fill` rewrites them from those.
@@ -50,6 +51,11 @@ SUMS = {
                                  "question": ("CharField", 64, "{r}.question"),
                                  "phase": ("CharField", 16, "{r}.phase"), "choice": ("TextField", None, "{r}.choice")},
                    "{r}.held = 1", {"n_rows": "1", "n": "{r}.n", "lead": "{r}.lead"}),
+    # the villages reached are distinct counts, which no sum can hold: one row per village a van
+    # reached in a month (under its district, campaign and plan), counted from these
+    "month_village": ("screening_fact", {**_KEY, "planned": ("IntegerField", None, "{r}.planned"),
+                                         "village_id": ("TextField", None, "{r}.eff_village_id")},
+                      "({r}.planned = 1 OR {r}.qr_van IS NOT NULL) AND {r}.held = 1", {"n_rows": "1"}),
 }
 # the per-screening columns each month table reads (an update that changes none of them adds nothing)
 WATCH = {
@@ -60,6 +66,7 @@ WATCH = {
     "month_quiz": ("eff_date", "district", "campaign", "eff_van", "held", "game", "question", "answers", "correct"),
     "month_poll": ("eff_date", "district", "campaign", "eff_van", "held", "game", "question", "phase", "choice",
                    "n", "lead"),
+    "month_village": ("eff_date", "district", "campaign", "eff_van", "planned", "qr_van", "held", "eff_village_id"),
 }
 
 
@@ -240,6 +247,25 @@ def fact_rows(filters: Filters) -> tuple[str, list]:
         shares = ", ".join(f'{e.format(r="r")} AS {name}' for name, e in values.items())
         parts.append(f'SELECT r.district AS district, r.eff_van AS van, {shares} FROM "screening_fact" r '
                      f"WHERE {where} AND ({days})")
+        params += found + found_days
+    return " UNION ALL ".join(parts), params
+
+
+def village_rows(filters: Filters) -> tuple[str, list]:
+    """(SQL, parameters) of rows (district, van, village_id), one or more per village a held
+    screening under `filters` reached: month rows, and the screenings at the edges."""
+    whole, edges = split(filters)
+    parts, params = [], []
+    if whole is not None:
+        where, found = _month_where(filters, whole, planned=True)
+        parts.append(f'SELECT district, van, village_id FROM "month_village" WHERE {where} AND n_rows > 0')
+        params += found
+    if edges:
+        where, found = factsql.fact_where(Filters(district=filters.district, van=filters.van,
+                                                  campaign=filters.campaign))
+        days, found_days = _edge_where(edges)
+        parts.append('SELECT district, eff_van AS van, eff_village_id AS village_id FROM "screening_fact" '
+                     f"WHERE held = 1 AND {where} AND ({days})")
         params += found + found_days
     return " UNION ALL ".join(parts), params
 

@@ -28,7 +28,7 @@ def _num(value) -> int:
 def _totals(filters: Filters) -> tuple[tuple, list, list, tuple]:
     """(the totals, [(district, held, villages, people)], [(van, ...)], (villages, districts)):
     sums over the month rows (and the screenings at the date range's edges, month_sums.fact_rows),
-    and the distinct villages reached from the screenings themselves."""
+    and the distinct villages reached from the month rows of villages."""
     sql, params = month_sums.fact_rows(filters)
     names = list(month_sums.SUMS["month_fact"][3])
     totals = factsql.execute(f"SELECT {', '.join(f'SUM({n})' for n in names)} FROM ({sql}) AS r", params).fetchone()
@@ -57,18 +57,17 @@ def _totals(filters: Filters) -> tuple[tuple, list, list, tuple]:
 
 def _villages(filters: Filters) -> list[tuple]:
     """('d', district, '', villages, 0), ('v', '', van, villages, 0) and ('t', '', '', villages, 0):
-    the distinct villages of the held screenings (a count no month row can hold), each read in
-    order from a narrow index of the held screenings (migration 0130)."""
-    where, params = factsql.fact_where(filters)
-    held = f'FROM "{ScreeningFact._meta.table_name}" WHERE held = 1 AND {where}'
+    the distinct villages the held screenings reached, counted over the month rows of villages
+    (month_sums.village_rows: one per village, van and month, not one per screening)."""
+    rows, params = month_sums.village_rows(filters)
     return factsql.execute(f"""
-        SELECT 'd', district, '', COUNT(*), 0 FROM (SELECT DISTINCT district, eff_village_id {held}) AS x
+        SELECT 'd', district, '', COUNT(*), 0 FROM (SELECT DISTINCT district, village_id FROM ({rows}) AS r) AS x
          GROUP BY district
         UNION ALL
-        SELECT 'v', '', eff_van, COUNT(*), 0 FROM (SELECT DISTINCT eff_van, eff_village_id {held}) AS x
-         GROUP BY eff_van
+        SELECT 'v', '', van, COUNT(*), 0 FROM (SELECT DISTINCT van, village_id FROM ({rows}) AS r) AS x GROUP BY van
         UNION ALL
-        SELECT 't', '', '', COUNT(*), 0 FROM (SELECT DISTINCT eff_village_id {held}) AS x""", params * 3).fetchall()
+        SELECT 't', '', '', COUNT(*), 0 FROM (SELECT DISTINCT village_id FROM ({rows}) AS r) AS x""",
+        params * 3).fetchall()
 
 
 def report(filters: Filters, vans: bool = True) -> dict:

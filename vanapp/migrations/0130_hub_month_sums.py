@@ -1,6 +1,7 @@
-"""0130: the kept facts summed by month, district, campaign and van (the hub's reports read these
-instead of one row per screening, so a report's cost no longer grows with the history: 75,000
-screenings are about 5,000 such rows, bench/hub_scale.py).
+"""0130: the kept facts summed by month, district, campaign and van, and the villages each van
+reached in a month (the hub's reports read these instead of one row per screening, so a report's
+cost no longer grows with the history: 75,000 screenings are about 5,000 month rows,
+bench/hub_scale.py).
 
 Each month table follows its per-screening table by database triggers (every insert, update and
 delete adds or takes back that row's share, in the same transaction), whatever writes the facts:
@@ -14,12 +15,6 @@ to them drops and recreates them in its own migration, which this one's tables t
 from peewee import PostgresqlDatabase
 
 
-# The villages reached are distinct counts, which no month row can hold: read from two narrow
-# indexes of the held screenings (in the order a distinct count reads them) instead of the rows.
-_VILLAGE_INDEXES = {"screening_fact_district_villages": "district", "screening_fact_van_villages": "eff_van"}
-_FILTERED = "eff_date, campaign, planned, qr_van"        # what the filters read beside them
-
-
 def up(migrator, db):
     from vanapp.hub import month_sums
     postgres = isinstance(db, PostgresqlDatabase)
@@ -27,17 +22,11 @@ def up(migrator, db):
         db.create_tables(month_sums.models(db))
         for statement in month_sums.triggers(postgres):
             db.execute_sql(statement)
-        for name, first in _VILLAGE_INDEXES.items():
-            columns = (f"{first}, eff_village_id) INCLUDE ({_FILTERED}" if postgres
-                       else f"{first}, eff_village_id, {_FILTERED}")
-            db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{name}" ON "screening_fact" ({columns}) WHERE held = 1')
         month_sums.fill(db)          # from the facts already kept (nothing on a new or a van's database)
 
 
 def down(migrator, db):
     from vanapp.hub import month_sums
-    for name in _VILLAGE_INDEXES:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     if isinstance(db, PostgresqlDatabase):
         for table, (base, *_rest) in month_sums.SUMS.items():
             db.execute_sql(f'DROP TRIGGER IF EXISTS {table}_sum ON "{base}"')
