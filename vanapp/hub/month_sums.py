@@ -6,9 +6,10 @@ Four month tables of sums, one per table of per-screening facts (screening_fact 
 sign-in, quiz and poll rows), and one of the villages each van reached in a month (the
 villages reached are distinct counts, which no sum can hold), each kept by database triggers
 (migration 0130): every insert, update and delete of a per-screening row adds or takes back
-that row's share in the same transaction, whatever writes it. A report under date filters sums the whole months inside the range from
-here and the days at its edges from the per-screening rows (`split`), so every total is still
-exactly a sum over its screenings (`reports.trace` lists them). `check` compares the month rows
+that row's share in the same transaction, whatever writes it. A report under date filters
+sums the whole months inside the range from here and the days at its edges from the
+per-screening rows (`split`), so every total is still exactly a sum over its screenings
+(`reports.trace` lists them). `check` compares the month rows
 with a fresh sum of the per-screening rows; `fill` rewrites them from those.
 """
 import datetime as dt
